@@ -1,0 +1,92 @@
+# Toy-run settings shared by configs/pseudoseg/toy.py and
+# configs/supervised/toy.py: the built-in synthetic shapes set (write it with
+# `python tools/make_toy_dataset.py data/toy_shapes`), a 0.1M-parameter
+# DeepLabV3+ (ResNetV1c-18 at 1/4 width) and a CPU-sized schedule.
+# Only `toy_*` names are defined here so both leaves can inherit this file
+# next to their primitive without key clashes.
+toy_data_root = 'data/toy_shapes'
+toy_num_classes = 4
+toy_crop_size = (64, 64)
+toy_norm_cfg = dict(type='BN', requires_grad=True)
+toy_segmentor = dict(
+    pretrained=None,
+    data_preprocessor=dict(size=toy_crop_size),
+    backbone=dict(
+        depth=18,
+        stem_channels=16,
+        base_channels=16,
+        dilations=(1, 1, 1, 2),
+        strides=(1, 2, 2, 1),  # output stride 8
+        norm_cfg=toy_norm_cfg),
+    decode_head=dict(
+        in_channels=128,
+        channels=32,
+        c1_in_channels=16,
+        c1_channels=8,
+        dilations=(1, 2, 3, 4),
+        num_classes=toy_num_classes,
+        norm_cfg=toy_norm_cfg),
+    auxiliary_head=dict(
+        in_channels=64,
+        channels=16,
+        num_classes=toy_num_classes,
+        norm_cfg=toy_norm_cfg))
+toy_weak_transforms = [
+    dict(
+        type='RandomResize',
+        scale=(80, 64),
+        ratio_range=(0.75, 1.5),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=toy_crop_size, cat_max_ratio=1.0),
+    dict(type='RandomFlip', prob=0.5),
+]
+toy_labeled_dataset = dict(
+    _delete_=True,
+    type='ToyShapesDataset',
+    data_root=toy_data_root,
+    data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
+    ann_file='splits/1-8/labeled.txt',
+    pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='ValidateSegMap', num_classes=toy_num_classes),
+    ] + toy_weak_transforms + [dict(type='PackSegInputs')])
+toy_test_dataloader = dict(
+    batch_size=1,
+    num_workers=1,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='ToyShapesDataset',
+        data_root=toy_data_root,
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/val.txt',
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='ValidateSegMap', num_classes=toy_num_classes),
+            dict(type='PackSegInputs'),
+        ]))
+toy_max_iters = 600
+toy_schedule = dict(
+    train_cfg=dict(
+        type='IterBasedTrainLoop',
+        max_iters=toy_max_iters,
+        val_interval=toy_max_iters),
+    param_scheduler=[
+        dict(
+            type='PolyLR',
+            eta_min=1e-4,
+            power=0.9,
+            begin=0,
+            end=toy_max_iters,
+            by_epoch=False)
+    ],
+    default_hooks=dict(
+        logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+        checkpoint=dict(
+            type='CheckpointHook',
+            by_epoch=False,
+            interval=toy_max_iters,
+            max_keep_ckpts=1)))

@@ -1,0 +1,58 @@
+# PseudoSeg on the built-in toy shapes set, 1/8 split (8 of 64 train images
+# labeled, 56 unlabeled), tiny DeepLabV3+, 600 iterations on CPU.
+# 600 iters x 4 labeled images = 300 epochs of the labeled set.
+_base_ = [
+    '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py',
+    '../_base_/toy_shapes.py',
+]
+model = dict(
+    segmentor=_base_.toy_segmentor,
+    cam_head=dict(in_channels=128, attention_channels=16, num_classes=4))
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=True,
+    dataset=dict(
+        labeled=_base_.toy_labeled_dataset,
+        unlabeled=dict(
+            _delete_=True,
+            type='ToyShapesDataset',
+            data_root=_base_.toy_data_root,
+            data_prefix=dict(
+                img_path='JPEGImages', seg_map_path='SegmentationClass'),
+            ann_file='splits/1-8/unlabeled.txt',
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                # Labels of the unlabeled images are loaded only to log
+                # pseudo-label accuracy; the loss never sees them.
+                dict(type='LoadAnnotations'),
+            ] + _base_.toy_weak_transforms + [
+                dict(
+                    type='StrongView',
+                    transforms=[
+                        dict(type='RandAugmentColor', num_ops=3),
+                        dict(
+                            type='RandomCutOut',
+                            prob=0.5,
+                            n_holes=1,
+                            cutout_ratio=[(0.25, 0.25), (0.5, 0.5)],
+                            fill_in=(127, 127, 127)),
+                    ]),
+                dict(type='PackWeakStrongSegInputs'),
+            ])))
+val_dataloader = _base_.toy_test_dataloader
+test_dataloader = _base_.toy_test_dataloader
+train_cfg = _base_.toy_schedule.train_cfg
+param_scheduler = _base_.toy_schedule.param_scheduler
+default_hooks = _base_.toy_schedule.default_hooks
+# Pseudo labels from an untrained network are noise: off for 100 iters,
+# then ramped up over 200.
+custom_hooks = [
+    dict(
+        type='PseudoLabelFusionHook',
+        warmup_iters=100,
+        rampup_iters=200,
+        log_interval=50)
+]
+env_cfg = dict(cudnn_benchmark=False)
+randomness = dict(seed=0)

@@ -1,0 +1,88 @@
+"""Pairs of labeled and unlabeled samples for semi-supervised training."""
+import os.path as osp
+
+from mmseg.registry import DATASETS
+from mmseg.utils import ConfigType
+from torch.utils.data import Dataset
+
+
+def _split_file(cfg: ConfigType) -> str:
+    """Absolute-or-root-relative split file of a dataset config, or ''."""
+    ann_file = cfg.get('ann_file', '')
+    if not ann_file:
+        return ''
+    return osp.join(cfg.get('data_root', '') or '', ann_file)
+
+
+@DATASETS.register_module()
+class MixedDataset(Dataset):
+    """Wrap a labeled and an unlabeled dataset into one training set.
+
+    Item ``i`` pairs labeled sample ``i % len(labeled)`` with unlabeled
+    sample ``i % len(unlabeled)`` and has the layout
+    ``dict(inputs=dict(sup, weak, strong), data_samples=dict(sup, weak,
+    strong))``. The length is the larger of the two, so one pass of a
+    shuffled sampler sees every unlabeled image once while the (usually
+    smaller) labeled set repeats.
+
+    The labeled pipeline must end with ``PackSegInputs``; the unlabeled one
+    with ``StrongView`` and ``PackWeakStrongSegInputs``.
+
+    Args:
+        labeled (dict): Config of the labeled dataset.
+        unlabeled (dict): Config of the unlabeled dataset.
+    """
+
+    def __init__(self, labeled: ConfigType, unlabeled: ConfigType) -> None:
+        super().__init__()
+        self.split_files = dict(
+            labeled=_split_file(labeled), unlabeled=_split_file(unlabeled))
+        for name, path in self.split_files.items():
+            if path and not osp.isfile(path):
+                raise FileNotFoundError(
+                    f'MixedDataset.{name}: split file {path} does not exist '
+                    '(make it with tools/make_voc_splits.py or '
+                    'tools/make_toy_dataset.py)')
+        self.labeled = DATASETS.build(labeled)
+        self.unlabeled = DATASETS.build(unlabeled)
+        for name, dataset in (('labeled', self.labeled),
+                              ('unlabeled', self.unlabeled)):
+            if len(dataset) == 0:
+                raise ValueError(
+                    f'MixedDataset.{name} is empty: split file '
+                    f'{self.split_files[name] or "(none)"} lists no images')
+        classes = self.labeled.metainfo.get('classes')
+        other = self.unlabeled.metainfo.get('classes')
+        if classes is not None and other is not None and \
+                tuple(classes) != tuple(other):
+            raise ValueError('MixedDataset: labeled and unlabeled datasets '
+                             f'have different classes: {classes} vs {other}')
+
+    @property
+    def metainfo(self) -> dict:
+        """dict: The labeled dataset's meta information."""
+        return self.labeled.metainfo
+
+    def full_init(self) -> None:
+        """Fully initialise both datasets (mmengine lazy-init protocol)."""
+        self.labeled.full_init()
+        self.unlabeled.full_init()
+
+    def __len__(self) -> int:
+        return max(len(self.labeled), len(self.unlabeled))
+
+    def __getitem__(self, idx: int) -> dict:
+        sup = self.labeled[idx % len(self.labeled)]
+        unsup = self.unlabeled[idx % len(self.unlabeled)]
+        if not isinstance(unsup.get('inputs'), dict) or \
+                set(unsup['inputs']) != {'weak', 'strong'}:
+            raise TypeError('MixedDataset.unlabeled pipeline must end with '
+                            'PackWeakStrongSegInputs (got inputs of type '
+                            f'{type(unsup.get("inputs")).__name__})')
+        if isinstance(sup.get('inputs'), dict):
+            raise TypeError('MixedDataset.labeled pipeline must end with '
+                            'PackSegInputs')
+        return dict(
+            inputs=dict(sup=sup['inputs'], **unsup['inputs']),
+            data_samples=dict(
+                sup=sup['data_samples'], **unsup['data_samples']))

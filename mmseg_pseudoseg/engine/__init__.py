@@ -1,0 +1,2 @@
+# imported for registration
+from .hooks import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+from .multi_branch_data_preprocessor import MultiBranchSegDataPreProcessor
+
+__all__ = ['MultiBranchSegDataPreProcessor']

@@ -1,0 +1,3 @@
+from .pseudoseg import PseudoSeg
+
+__all__ = ['PseudoSeg']
