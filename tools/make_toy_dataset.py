@@ -10,8 +10,8 @@ from mmseg_pseudoseg.datasets.toy_shapes import make_toy_dataset
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('root', help='output folder')
-    parser.add_argument('--num-train', type=int, default=64)
-    parser.add_argument('--num-val', type=int, default=24)
+    parser.add_argument('--num-train', type=int, default=128)
+    parser.add_argument('--num-val', type=int, default=32)
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
     make_toy_dataset(

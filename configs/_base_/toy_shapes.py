@@ -1,6 +1,6 @@
 # Toy-run settings shared by configs/pseudoseg/toy.py and
 # configs/supervised/toy.py: the built-in synthetic shapes set (write it with
-# `python tools/make_toy_dataset.py data/toy_shapes`), a 0.1M-parameter
+# `python tools/make_toy_dataset.py data/toy_shapes`), a 0.8M-parameter
 # DeepLabV3+ (ResNetV1c-18 at 1/4 width) and a CPU-sized schedule.
 # Only `toy_*` names are defined here so both leaves can inherit this file
 # next to their primitive without key clashes.
@@ -15,8 +15,9 @@ toy_segmentor = dict(
         depth=18,
         stem_channels=16,
         base_channels=16,
-        dilations=(1, 1, 1, 2),
-        strides=(1, 2, 2, 1),  # output stride 8
+        # The deep stem and max-pool stride 4; with these, output stride 8.
+        dilations=(1, 1, 2, 4),
+        strides=(1, 2, 1, 1),
         norm_cfg=toy_norm_cfg),
     decode_head=dict(
         in_channels=128,
@@ -68,7 +69,7 @@ toy_test_dataloader = dict(
             dict(type='ValidateSegMap', num_classes=toy_num_classes),
             dict(type='PackSegInputs'),
         ]))
-toy_max_iters = 600
+toy_max_iters = 1500
 toy_schedule = dict(
     train_cfg=dict(
         type='IterBasedTrainLoop',

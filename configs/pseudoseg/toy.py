@@ -1,13 +1,13 @@
-# PseudoSeg on the built-in toy shapes set, 1/8 split (8 of 64 train images
-# labeled, 56 unlabeled), tiny DeepLabV3+, 600 iterations on CPU.
-# 600 iters x 4 labeled images = 300 epochs of the labeled set.
+# PseudoSeg on the built-in toy shapes set, 1/8 split (16 of 128 train
+# images labeled, 112 unlabeled), tiny DeepLabV3+, 1500 iterations on CPU.
+# 1500 iters x 4 labeled images = 375 epochs of the labeled set.
 _base_ = [
     '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py',
     '../_base_/toy_shapes.py',
 ]
 model = dict(
     segmentor=_base_.toy_segmentor,
-    cam_head=dict(in_channels=128, attention_channels=16, num_classes=4))
+    cam_head=dict(in_channels=128, num_classes=4))
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
@@ -45,13 +45,13 @@ test_dataloader = _base_.toy_test_dataloader
 train_cfg = _base_.toy_schedule.train_cfg
 param_scheduler = _base_.toy_schedule.param_scheduler
 default_hooks = _base_.toy_schedule.default_hooks
-# Pseudo labels from an untrained network are noise: off for 100 iters,
-# then ramped up over 200.
+# Pseudo labels from an untrained network are noise: off for 250 iters,
+# then ramped up over 500.
 custom_hooks = [
     dict(
         type='PseudoLabelFusionHook',
-        warmup_iters=100,
-        rampup_iters=200,
+        warmup_iters=250,
+        rampup_iters=500,
         log_interval=50)
 ]
 env_cfg = dict(cudnn_benchmark=False)

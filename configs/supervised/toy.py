@@ -1,6 +1,6 @@
-# Supervised baseline on the built-in toy shapes set, 1/8 split (8 labeled
+# Supervised baseline on the built-in toy shapes set, 1/8 split (16 labeled
 # images), same tiny DeepLabV3+ and schedule as configs/pseudoseg/toy.py.
-# 600 iters x 4 images = 300 epochs of the labeled set.
+# 1500 iters x 4 images = 375 epochs of the labeled set.
 _base_ = [
     '../_base_/supervised_deeplabv3plus_r50-d8_voc12aug-512x512.py',
     '../_base_/toy_shapes.py',

@@ -5,6 +5,8 @@ from mmseg.registry import DATASETS
 from mmseg.utils import ConfigType
 from torch.utils.data import Dataset
 
+from .splits import read_split
+
 
 def _split_file(cfg: ConfigType) -> str:
     """Absolute-or-root-relative split file of a dataset config, or ''."""
@@ -43,6 +45,10 @@ class MixedDataset(Dataset):
                     f'MixedDataset.{name}: split file {path} does not exist '
                     '(make it with tools/make_voc_splits.py or '
                     'tools/make_toy_dataset.py)')
+            # mmseg turns a blank line into a bogus sample, so count ids.
+            if path and not read_split(path):
+                raise ValueError(f'MixedDataset.{name} is empty: split file '
+                                 f'{path} lists no images')
         self.labeled = DATASETS.build(labeled)
         self.unlabeled = DATASETS.build(unlabeled)
         for name, dataset in (('labeled', self.labeled),

@@ -1,7 +1,9 @@
 """A small synthetic segmentation set in Pascal VOC layout.
 
-Every image shows 1-3 shapes (disc, square, triangle) of random colours on a
-random textured background, so the class is defined by shape, not colour.
+Every image shows 1-3 shapes (disc, square, triangle) on a random textured
+background. Each class has a typical hue (red, green, blue discs, squares,
+triangles) drawn with a wide spread and random saturation and brightness, so
+colour is a useful but unreliable cue and shape decides the rest.
 Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette PNGs like
 VOC's, 255 on a thin outline of each shape), ``ImageSets/Segmentation/
 {train,val}.txt`` and ``splits/1-{n}/{labeled,unlabeled}.txt``.
@@ -43,7 +45,7 @@ def _draw_sample(rng: np.random.Generator,
     seg = np.zeros((h, w), np.uint8)
     for _ in range(rng.integers(1, 4)):
         cls = int(rng.integers(1, len(TOY_CLASSES)))
-        r = int(rng.integers(min(h, w) // 8, min(h, w) // 4 + 1))
+        r = int(rng.integers(min(h, w) // 6, min(h, w) // 3 + 1))
         cy, cx = int(rng.integers(r, h - r)), int(rng.integers(r, w - r))
         mask = np.zeros((h, w), np.uint8)
         if cls == 1:
@@ -53,7 +55,9 @@ def _draw_sample(rng: np.random.Generator,
         else:
             pts = np.array([[cx, cy - r], [cx - r, cy + r], [cx + r, cy + r]])
             cv2.fillPoly(mask, [pts.astype(np.int32)], 1)
-        colour = rng.integers(0, 256, 3)
+        hue = (60 * (cls - 1) + rng.normal(0, 20)) % 180  # OpenCV hue
+        hsv = np.uint8([[[hue, rng.integers(80, 256), rng.integers(80, 256)]]])
+        colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(float)
         shade = rng.normal(0, 12, (h, w, 1))
         fill = np.clip(colour + shade, 0, 255).astype(np.uint8)
         img[mask == 1] = fill[mask == 1]
@@ -64,8 +68,8 @@ def _draw_sample(rng: np.random.Generator,
 
 
 def make_toy_dataset(root: str,
-                     num_train: int = 64,
-                     num_val: int = 24,
+                     num_train: int = 128,
+                     num_val: int = 32,
                      size: Tuple[int, int] = (64, 80),
                      denominators: Sequence[int] = (2, 4, 8, 16),
                      seed: int = 0) -> str:

@@ -1,5 +1,5 @@
 """Image-level classification head that produces the SGC map."""
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import torch
 import torch.nn as nn
@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptMultiConfig, SampleList
 from torch import Tensor
 
-from ..utils.cam import (attention_affinity, attention_refine,
+from ..utils.cam import (attention_refine, cosine_affinity,
                          gap_linear_grad_cam, image_labels_from_seg,
                          normalize_cam, sgc_scores)
 
@@ -19,20 +19,30 @@ class CAMHead(BaseModule):
     """Multi-label classifier with self-attention Grad-CAM (SGC) output.
 
     From `PseudoSeg: Designing Pseudo Labels for Semantic Segmentation
-    <https://arxiv.org/abs/2010.09713>`_. A SAGAN-style self-attention block
-    refines the backbone feature map A; a GAP + linear layer classifies the
-    image (one sigmoid per foreground class). Training uses image-level
-    labels derived from the pixel labels of labeled images. For pseudo labels,
-    :meth:`sgc` computes Grad-CAM of that classifier in closed form,
-    propagates it with the same attention affinity, normalises each class map
-    to [0, 1], weights it by the image-level class probability and adds a
-    background score ``1 - max_f fg_f``.
+    <https://arxiv.org/abs/2010.09713>`_. A GAP + linear layer on one
+    backbone feature map classifies the image (one sigmoid per foreground
+    class), trained with image-level labels derived from the pixel labels of
+    labeled images. For pseudo labels, :meth:`sgc`
+
+    1. computes Grad-CAM of that classifier in closed form
+       (``gap_linear_grad_cam``, equal to autograd Grad-CAM);
+    2. refines it by self-attention: every position takes the
+       affinity-weighted average of the CAM, with the affinity a sharp
+       softmax of the features' cosine self-similarity (``cosine_affinity``);
+    3. normalises each class map to [0, 1], weights it by the image-level
+       class probability and adds a background score ``1 - max_f fg_f``.
+
+    Deviation: the attention has no learned query/key projections. A learned
+    attention trained only through the classification loss is free to mix
+    background into object features (we saw it do so), which is the
+    opposite of what the refinement is for.
 
     Args:
         in_channels (int): Channels C of the selected backbone output.
         num_classes (int): K, classes including background (index 0).
         in_index (int): Which backbone output to use. Defaults to -1.
-        attention_channels (int): D, query/key channels. Defaults to 64.
+        refine_temperature (float): Temperature of the refinement affinity.
+            Defaults to 0.1.
         ignore_index (int): Pixel label ignored when deriving image labels.
             Defaults to 255.
         loss_weight (float): Weight of the classification loss.
@@ -44,7 +54,7 @@ class CAMHead(BaseModule):
                  in_channels: int,
                  num_classes: int,
                  in_index: int = -1,
-                 attention_channels: int = 64,
+                 refine_temperature: float = 0.1,
                  ignore_index: int = 255,
                  loss_weight: float = 1.0,
                  init_cfg: OptMultiConfig = None) -> None:
@@ -52,36 +62,22 @@ class CAMHead(BaseModule):
         if num_classes < 2:
             raise ValueError('CAMHead.num_classes counts background and must '
                              f'be >= 2, got {num_classes}')
-        if in_channels < 1 or attention_channels < 1:
-            raise ValueError('CAMHead.in_channels and attention_channels '
-                             f'must be >= 1, got {in_channels}, '
-                             f'{attention_channels}')
+        if in_channels < 1:
+            raise ValueError(
+                f'CAMHead.in_channels must be >= 1, got {in_channels}')
+        if refine_temperature <= 0:
+            raise ValueError('CAMHead.refine_temperature must be > 0, got '
+                             f'{refine_temperature}')
         if loss_weight < 0:
             raise ValueError(
                 f'CAMHead.loss_weight must be >= 0, got {loss_weight}')
         self.in_channels = in_channels
         self.num_classes = num_classes
         self.in_index = in_index
+        self.refine_temperature = refine_temperature
         self.ignore_index = ignore_index
         self.loss_weight = loss_weight
-        self.query = nn.Conv2d(in_channels, attention_channels, 1)
-        self.key = nn.Conv2d(in_channels, attention_channels, 1)
-        self.value = nn.Conv2d(in_channels, in_channels, 1)
-        # SAGAN: the attention branch starts switched off.
-        self.gamma = nn.Parameter(torch.zeros(1))
         self.classifier = nn.Linear(in_channels, num_classes - 1)
-
-    def _attend(self, inputs: Sequence[Tensor]):
-        """Self-attention on the selected feature map.
-
-        Returns:
-            tuple[Tensor, Tensor]: Refined features (B, C, h, w) and the
-            affinity (B, N, N).
-        """
-        x = inputs[self.in_index]
-        affinity = attention_affinity(self.query(x), self.key(x))
-        feats = x + self.gamma * attention_refine(self.value(x), affinity)
-        return feats, affinity
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
         """Image-level logits.
@@ -92,8 +88,7 @@ class CAMHead(BaseModule):
         Returns:
             Tensor: (B, K - 1) foreground class logits.
         """
-        feats, _ = self._attend(inputs)
-        return self.classifier(feats.mean(dim=(2, 3)))
+        return self.classifier(inputs[self.in_index].mean(dim=(2, 3)))
 
     def loss(self, inputs: Sequence[Tensor],
              data_samples: SampleList) -> Dict[str, Tensor]:
@@ -125,13 +120,11 @@ class CAMHead(BaseModule):
         Returns:
             Tensor: (B, K, h, w) scores in [0, 1], background at index 0.
         """
-        feats, affinity = self._attend(inputs)
+        feats = inputs[self.in_index]
         probs = torch.sigmoid(self.classifier(feats.mean(dim=(2, 3))))
         cam = gap_linear_grad_cam(feats, self.classifier.weight)
-        cam = normalize_cam(attention_refine(cam, affinity))
-        return sgc_scores(cam, probs)
+        affinity = cosine_affinity(feats, self.refine_temperature)
+        return sgc_scores(normalize_cam(attention_refine(cam, affinity)), probs)
 
     def extra_repr(self) -> str:
-        return (f'num_classes={self.num_classes}, in_index={self.in_index}')
-
-
+        return f'num_classes={self.num_classes}, in_index={self.in_index}'

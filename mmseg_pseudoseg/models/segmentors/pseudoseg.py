@@ -1,8 +1,10 @@
 """PseudoSeg: semi-supervised wrapper around an mmseg EncoderDecoder."""
 import copy
-from typing import Dict, List, Optional, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.segmentors import BaseSegmentor, EncoderDecoder
 from mmseg.registry import MODELS
@@ -13,6 +15,25 @@ from torch import Tensor
 from ..utils.fusion import calibrated_fusion
 
 _MULTI_BRANCH = 'MultiBranchSegDataPreProcessor'
+
+
+@contextmanager
+def _running_stats_frozen(module: nn.Module, frozen: bool) -> Iterator[None]:
+    """Normalise with batch statistics, but leave running statistics as
+    they are (momentum 0) for the BatchNorm layers of ``module``."""
+    norms = [
+        m for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and
+        m.track_running_stats
+    ] if frozen else []
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(norms, saved):
+            m.momentum = momentum
 
 
 def _prefixed(losses: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor]:
@@ -56,6 +77,12 @@ class PseudoSeg(BaseSegmentor):
             (keep all; the soft targets already encode confidence).
         unsup_loss (dict): Config of the unsupervised loss.
             Defaults to ``dict(type='SoftCrossEntropyLoss')``.
+        strong_updates_bn_stats (bool): Whether the strong view's forward
+            updates BatchNorm running statistics. Defaults to False: the
+            strong colour operations shift the input statistics, and
+            running statistics averaged over them degraded evaluation
+            badly in our toy runs (see README). The strong forward still
+            normalises with its own batch statistics.
         init_cfg (dict, optional): Initialization config.
     """
 
@@ -67,6 +94,7 @@ class PseudoSeg(BaseSegmentor):
                  temperature: float = 0.5,
                  confidence_threshold: float = 0.0,
                  unsup_loss: ConfigType = dict(type='SoftCrossEntropyLoss'),
+                 strong_updates_bn_stats: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         if unsup_weight < 0:
             raise ValueError(
@@ -112,6 +140,7 @@ class PseudoSeg(BaseSegmentor):
         self.unsup_weight = float(unsup_weight)
         self.temperature = float(temperature)
         self.confidence_threshold = float(confidence_threshold)
+        self.strong_updates_bn_stats = bool(strong_updates_bn_stats)
         # Set by PseudoLabelFusionHook (ramp-up); 1.0 without the hook.
         self.unsup_scale = 1.0
         self._pl_stats: Dict[str, Tensor] = {}
@@ -247,8 +276,11 @@ class PseudoSeg(BaseSegmentor):
                           valid: Tensor) -> Dict[str, Tensor]:
         """Weighted loss of the strong view against the pseudo labels."""
         decode_head = self.segmentor.decode_head
+        with _running_stats_frozen(self.segmentor,
+                                   not self.strong_updates_bn_stats):
+            logits = decode_head.forward(self.segmentor.extract_feat(inputs))
         logits = F.interpolate(
-            decode_head.forward(self.segmentor.extract_feat(inputs)),
+            logits,
             size=inputs.shape[2:],
             mode='bilinear',
             align_corners=decode_head.align_corners)

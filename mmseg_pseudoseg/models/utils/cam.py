@@ -1,7 +1,7 @@
 """Grad-CAM and self-attention refinement for the SGC map (Sec. 3.2).
 
 Shape key:
-    B: batch, C: feature channels, D: attention channels,
+    B: batch, C: feature channels,
     K: classes including background (index 0), F = K - 1 foreground classes,
     h, w: feature-map spatial size, N = h * w.
 
@@ -63,22 +63,25 @@ def autograd_grad_cam(features: Tensor,
     return torch.stack(cams, dim=1).detach()
 
 
-def attention_affinity(query: Tensor, key: Tensor) -> Tensor:
-    """Row-stochastic self-attention affinity between feature positions.
+def cosine_affinity(features: Tensor, temperature: float = 0.1) -> Tensor:
+    """Row-stochastic affinity from feature self-similarity.
 
-    ``A[b, i, j] = softmax_j(q_i . k_j / sqrt(D))``; reduces over D for the
-    dot product and normalises over j (keys).
+    ``A[b, i, j] = softmax_j(cos(x_i, x_j) / temperature)``; reduces over C
+    for the cosine and normalises over j. A small temperature keeps each
+    position attending to positions that look like it, so class evidence
+    spreads within an object and not into the background.
 
     Args:
-        query (Tensor): (B, D, h, w).
-        key (Tensor): (B, D, h, w).
+        features (Tensor): (B, C, h, w).
+        temperature (float): Softmax temperature > 0. Defaults to 0.1.
 
     Returns:
         Tensor: (B, N, N), each row sums to 1.
     """
-    q = query.flatten(2).transpose(1, 2)  # (B, N, D)
-    k = key.flatten(2)  # (B, D, N)
-    return torch.softmax(q @ k / q.shape[-1]**0.5, dim=-1)
+    if temperature <= 0:
+        raise ValueError(f'temperature must be > 0, got {temperature}')
+    x = F.normalize(features.flatten(2), dim=1)  # (B, C, N)
+    return torch.softmax(x.transpose(1, 2) @ x / temperature, dim=-1)
 
 
 def attention_refine(maps: Tensor, affinity: Tensor) -> Tensor:

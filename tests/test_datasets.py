@@ -1,0 +1,132 @@
+import filecmp
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from PIL import Image
+
+from mmseg.registry import DATASETS
+from mmseg_pseudoseg.datasets import (make_splits, make_toy_dataset,
+                                      read_split, write_splits)
+from .conftest import PSEUDOSEG_TOY, REPO, toy_cfg
+
+
+def _mixed_cfg(toy_root, tmp_path):
+    return toy_cfg(PSEUDOSEG_TOY, toy_root, tmp_path).train_dataloader.dataset
+
+
+def test_mixed_dataset_item_layout(toy_root, tmp_path):
+    dataset = DATASETS.build(_mixed_cfg(toy_root, tmp_path))
+    n_lab = len(read_split(osp.join(toy_root, 'splits/1-8/labeled.txt')))
+    n_unl = len(read_split(osp.join(toy_root, 'splits/1-8/unlabeled.txt')))
+    assert (n_lab, n_unl) == (2, 14)
+    assert len(dataset) == 14
+    assert dataset.metainfo['classes'][0] == 'background'
+    item = dataset[3]
+    assert set(item['inputs']) == {'sup', 'weak', 'strong'}
+    assert set(item['data_samples']) == {'sup', 'weak', 'strong'}
+    weak, strong = item['inputs']['weak'], item['inputs']['strong']
+    assert weak.shape == strong.shape  # identical geometry
+    assert 'gt_sem_seg' in item['data_samples']['sup']
+    # labeled sample 3 % 2 = 1, unlabeled sample 3
+    assert item['data_samples']['sup'].img_path.endswith(
+        dataset.labeled[1]['data_samples'].img_path[-14:])
+
+
+def test_missing_split_file_is_named(toy_root, tmp_path):
+    cfg = _mixed_cfg(toy_root, tmp_path)
+    cfg.unlabeled.ann_file = 'splits/1-8/nope.txt'
+    with pytest.raises(FileNotFoundError, match=r'unlabeled.*nope\.txt'):
+        DATASETS.build(cfg)
+
+
+def test_empty_unlabeled_set_is_named(toy_root, tmp_path):
+    empty = tmp_path / 'empty.txt'
+    empty.write_text('\n')
+    cfg = _mixed_cfg(toy_root, tmp_path)
+    cfg.unlabeled.ann_file = str(empty)
+    with pytest.raises(ValueError, match=r'unlabeled is empty.*empty\.txt'):
+        DATASETS.build(cfg)
+
+
+def test_bad_labels_raise_naming_the_file(toy_root, tmp_path):
+    # A copy of the toy set with one corrupt label and one resized label.
+    root = str(tmp_path / 'bad')
+    make_toy_dataset(root, num_train=16, num_val=2, seed=1)
+    ids = read_split(osp.join(root, 'splits/1-8/labeled.txt'))
+    path = osp.join(root, 'SegmentationClass', f'{ids[0]}.png')
+    label = Image.open(path)
+    arr = np.array(label)
+    arr[0, 0] = 9  # >= num_classes (4) and not 255
+    bad = Image.frombytes('P', arr.shape[::-1], arr.tobytes())
+    bad.putpalette(label.getpalette())
+    bad.save(path)
+    cfg = _mixed_cfg(root, tmp_path)
+    cfg.labeled.data_root = root
+    cfg.unlabeled.data_root = root
+    dataset = DATASETS.build(cfg)
+    with pytest.raises(ValueError, match=rf'{ids[0]}\.png.*\[9\]'):
+        dataset[0]
+    small = osp.join(root, 'SegmentationClass', f'{ids[1]}.png')
+    Image.open(small).resize((10, 10)).save(small)
+    with pytest.raises(ValueError, match=rf'{ids[1]}\.png is 10x10'):
+        dataset[1]
+
+
+def test_toy_dataset_is_deterministic(tmp_path):
+    a = make_toy_dataset(str(tmp_path / 'a'), num_train=16, num_val=2)
+    b = make_toy_dataset(str(tmp_path / 'b'), num_train=16, num_val=2)
+    for sub in ('JPEGImages', 'SegmentationClass', 'splits/1-4'):
+        names = sorted(os.listdir(osp.join(a, sub)))
+        match, mismatch, errors = filecmp.cmpfiles(
+            osp.join(a, sub), osp.join(b, sub), names, shallow=False)
+        assert not mismatch and not errors
+    seg = np.array(Image.open(osp.join(a, 'SegmentationClass',
+                                       'train_0000.png')))
+    assert set(np.unique(seg)) <= {0, 1, 2, 3, 255}
+
+
+def test_make_splits_counts_disjoint_and_seeded():
+    train = [f'{i:06d}' for i in range(1464)]
+    aug = [f'a{i:05d}' for i in range(10582 - 1464)]
+    splits = make_splits(train, train + aug, (2, 4, 8, 16), seed=0)
+    for n, k in ((2, 732), (4, 366), (8, 183), (16, 92)):
+        labeled, unlabeled = splits[n]
+        assert len(labeled) == k
+        assert len(unlabeled) == 10582 - k
+        assert not set(labeled) & set(unlabeled)
+        assert set(labeled) <= set(train)
+    again = make_splits(train, train + aug, (8, ), seed=0)
+    assert again[8] == splits[8]
+    assert make_splits(train, train + aug, (8, ), seed=1)[8] != splits[8]
+
+
+def test_make_voc_splits_tool(tmp_path):
+    seg_sets = tmp_path / 'ImageSets' / 'Segmentation'
+    seg_sets.mkdir(parents=True)
+    (seg_sets / 'train.txt').write_text(''.join(f'{i}\n' for i in range(32)))
+    (seg_sets / 'aug.txt').write_text(''.join(
+        f'{i}\n' for i in range(32, 100)))
+    cmd = [sys.executable, osp.join(REPO, 'tools/make_voc_splits.py'),
+           str(tmp_path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert 'splits/1-16/labeled.txt: 2 ids' in out.stdout
+    labeled = read_split(str(tmp_path / 'splits/1-8/labeled.txt'))
+    unlabeled = read_split(str(tmp_path / 'splits/1-8/unlabeled.txt'))
+    assert len(labeled) == 4 and len(unlabeled) == 96
+    # Missing train.txt: the error names it.
+    os.remove(seg_sets / 'train.txt')
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode != 0 and 'train.txt does not exist' in out.stderr
+
+
+def test_write_splits_layout(tmp_path):
+    paths = write_splits({4: (['a'], ['b', 'c'])}, str(tmp_path))
+    assert [osp.relpath(p, tmp_path) for p in paths] == [
+        '1-4/labeled.txt', '1-4/unlabeled.txt'
+    ]
+    assert read_split(paths[1]) == ['b', 'c']
