@@ -132,3 +132,13 @@ def test_cosine_affinity_keeps_dissimilar_positions_apart():
     assert affinity[0, 1, 2] == pytest.approx(0.5, abs=1e-4)
     with pytest.raises(ValueError, match='temperature'):
         cosine_affinity(feats, 0.0)
+
+
+@pytest.mark.parametrize('detach', [False, True])
+def test_cam_head_detach_input(detach):
+    head = CAMHead(in_channels=8, num_classes=3, detach_input=detach)
+    feats = torch.randn(2, 8, 4, 4, requires_grad=True)
+    seg = torch.tensor([[[0, 1], [1, 2]], [[0, 0], [2, 2]]])
+    head.loss([feats], _samples(seg))['loss_cls'].backward()
+    assert (feats.grad is None) == detach
+    assert head.classifier.weight.grad.abs().sum() > 0

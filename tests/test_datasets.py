@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-from mmengine.config import Config
 from PIL import Image
 
 from mmseg.registry import DATASETS

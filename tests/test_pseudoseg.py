@@ -188,3 +188,15 @@ def test_strong_view_and_bn_running_stats(pseudoseg_model_cfg, batch,
     shifted = running_mean_after(data['inputs']['strong'] + 5.0)
     assert torch.equal(same, shifted) == (not updates)
     assert bn.momentum == 0.1  # restored after the strong forward
+
+
+def test_same_seed_gives_the_supervised_baseline_initialisation(
+        pseudoseg_model_cfg, supervised_model_cfg):
+    torch.manual_seed(3)
+    stock = MODELS.build(supervised_model_cfg)
+    stock.init_weights()
+    torch.manual_seed(3)
+    model = MODELS.build(pseudoseg_model_cfg)
+    model.init_weights()
+    for key, value in stock.state_dict().items():
+        assert torch.equal(model.segmentor.state_dict()[key], value), key

@@ -47,6 +47,10 @@ class CAMHead(BaseModule):
             Defaults to 255.
         loss_weight (float): Weight of the classification loss.
             Defaults to 1.0.
+        detach_input (bool): Train the classifier on detached features, so
+            the classification loss does not reach the shared backbone (the
+            head becomes a linear probe of the segmentation features).
+            Defaults to False (joint training, as in the paper).
         init_cfg (dict or list[dict], optional): Initialization config.
     """
 
@@ -57,6 +61,7 @@ class CAMHead(BaseModule):
                  refine_temperature: float = 0.1,
                  ignore_index: int = 255,
                  loss_weight: float = 1.0,
+                 detach_input: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_classes < 2:
@@ -77,6 +82,7 @@ class CAMHead(BaseModule):
         self.refine_temperature = refine_temperature
         self.ignore_index = ignore_index
         self.loss_weight = loss_weight
+        self.detach_input = detach_input
         self.classifier = nn.Linear(in_channels, num_classes - 1)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
@@ -105,6 +111,8 @@ class CAMHead(BaseModule):
         seg = torch.stack([s.gt_sem_seg.data for s in data_samples])
         labels = image_labels_from_seg(seg, self.num_classes,
                                        self.ignore_index)
+        if self.detach_input:
+            inputs = [x.detach() for x in inputs]
         logits = self.forward(inputs)
         loss = F.binary_cross_entropy_with_logits(logits, labels)
         acc = ((logits > 0).float() == labels).float().mean().detach()
@@ -124,7 +132,8 @@ class CAMHead(BaseModule):
         probs = torch.sigmoid(self.classifier(feats.mean(dim=(2, 3))))
         cam = gap_linear_grad_cam(feats, self.classifier.weight)
         affinity = cosine_affinity(feats, self.refine_temperature)
-        return sgc_scores(normalize_cam(attention_refine(cam, affinity)), probs)
+        cam = normalize_cam(attention_refine(cam, affinity))
+        return sgc_scores(cam, probs)
 
     def extra_repr(self) -> str:
         return f'num_classes={self.num_classes}, in_index={self.in_index}'

@@ -129,14 +129,19 @@ class PseudoSeg(BaseSegmentor):
         if not isinstance(self.segmentor, EncoderDecoder):
             raise TypeError('PseudoSeg.segmentor must build an EncoderDecoder'
                             f', got {type(self.segmentor).__name__}')
-        self.cam_head = MODELS.build(cam_head) if cam_head else None
+        # Forked RNG: building the head leaves the random state as it was,
+        # so init_weights gives the segmentor exactly the initialisation a
+        # plain EncoderDecoder gets from the same seed (paired baselines).
+        with torch.random.fork_rng(devices=[]):
+            self.cam_head = MODELS.build(cam_head) if cam_head else None
         if self.cam_head is not None and \
                 self.cam_head.num_classes != self.num_classes:
             raise ValueError(
                 f'PseudoSeg.cam_head.num_classes ({self.cam_head.num_classes})'
                 ' must equal the decode head num_classes '
                 f'({self.num_classes})')
-        self.unsup_loss = MODELS.build(unsup_loss)
+        with torch.random.fork_rng(devices=[]):
+            self.unsup_loss = MODELS.build(unsup_loss)
         self.unsup_weight = float(unsup_weight)
         self.temperature = float(temperature)
         self.confidence_threshold = float(confidence_threshold)
