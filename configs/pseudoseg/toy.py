@@ -7,7 +7,10 @@ _base_ = [
 ]
 model = dict(
     segmentor=_base_.toy_segmentor,
-    cam_head=dict(in_channels=128, num_classes=4))
+    # The CAM head trains as a probe on detached features: back-propagating
+    # its image-level loss into this small, randomly initialised backbone
+    # cost 19 mIoU on its own (seed 0: 50.1 supervised -> 31.3), see README.
+    cam_head=dict(in_channels=128, num_classes=4, detach_input=True))
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
