@@ -1,7 +1,9 @@
 """Shared fixtures: the toy data set and tiny models built from the toy
 configs (ResNetV1c-18 at 1/4 width), all on CPU."""
 import os.path as osp
+import random
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -19,6 +21,8 @@ SUPERVISED_TOY = osp.join(REPO, 'configs/supervised/toy.py')
 def _seed_and_scope():
     init_default_scope('mmseg')
     torch.manual_seed(0)
+    np.random.seed(0)  # the data transforms draw from numpy's global RNG
+    random.seed(0)
 
 
 @pytest.fixture(scope='session')
