@@ -47,23 +47,21 @@ labeled_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='ValidateSegMap', num_classes=num_classes),
 ] + weak_transforms + [dict(type='PackSegInputs')]
+# Strong view: colour operations and cutout only, same geometry.
+strong_view = dict(
+    type='StrongView',
+    transforms=[
+        dict(type='RandAugmentColor', num_ops=3, max_magnitude=0.9),
+        dict(
+            type='RandomCutOut',
+            prob=0.5,
+            n_holes=1,
+            cutout_ratio=[(0.25, 0.25), (0.5, 0.5)],
+            fill_in=(127, 127, 127)),
+    ])
 unlabeled_pipeline = [
     dict(type='LoadImageFromFile'),
-] + weak_transforms + [
-    # Strong view: colour operations and cutout only, same geometry.
-    dict(
-        type='StrongView',
-        transforms=[
-            dict(type='RandAugmentColor', num_ops=3, max_magnitude=0.9),
-            dict(
-                type='RandomCutOut',
-                prob=0.5,
-                n_holes=1,
-                cutout_ratio=[(0.25, 0.25), (0.5, 0.5)],
-                fill_in=(127, 127, 127)),
-        ]),
-    dict(type='PackWeakStrongSegInputs'),
-]
+] + weak_transforms + [strong_view, dict(type='PackWeakStrongSegInputs')]
 # 2 labeled + 2 unlabeled images per GPU; 8 GPUs give 16 + 16 per step,
 # the batch of mmseg's 4xb4 VOC recipes.
 train_dataloader = dict(

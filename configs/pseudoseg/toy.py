@@ -29,20 +29,9 @@ train_dataloader = dict(
                 # Labels of the unlabeled images are loaded only to log
                 # pseudo-label accuracy; the loss never sees them.
                 dict(type='LoadAnnotations'),
-            ] + _base_.toy_weak_transforms + [
-                dict(
-                    type='StrongView',
-                    transforms=[
-                        dict(type='RandAugmentColor', num_ops=3),
-                        dict(
-                            type='RandomCutOut',
-                            prob=0.5,
-                            n_holes=1,
-                            cutout_ratio=[(0.25, 0.25), (0.5, 0.5)],
-                            fill_in=(127, 127, 127)),
-                    ]),
-                dict(type='PackWeakStrongSegInputs'),
-            ])))
+            ] + _base_.toy_weak_transforms +
+            [_base_.strong_view,
+             dict(type='PackWeakStrongSegInputs')])))
 val_dataloader = _base_.toy_test_dataloader
 test_dataloader = _base_.toy_test_dataloader
 train_cfg = _base_.toy_schedule.train_cfg

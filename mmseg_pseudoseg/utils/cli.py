@@ -1,0 +1,56 @@
+"""Command-line plumbing shared by tools/train.py and tools/test.py."""
+import argparse
+import os
+import os.path as osp
+from typing import List, Tuple
+
+from mmengine.config import Config, DictAction
+
+from .cpu_ddp import adapt_cfg_for_device
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Add --work-dir, --cfg-options, --launcher and --local_rank."""
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (or --local_rank).
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_cfg(args: argparse.Namespace) -> Tuple[Config, List[str]]:
+    """Load ``args.config`` and apply the common arguments.
+
+    Sets ``LOCAL_RANK`` if the launcher did not, merges ``--cfg-options``,
+    picks the work dir (``--work-dir``, the config's, or
+    ``work_dirs/<config name>``) and adapts distributed CPU runs (see
+    :func:`adapt_cfg_for_device`).
+
+    Returns:
+        tuple[Config, list[str]]: The config and the notes of what the CPU
+        adaptation changed.
+
+    Raises:
+        FileNotFoundError: Naming the config when it does not exist.
+    """
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} does not exist')
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg, adapt_cfg_for_device(cfg, args.launcher != 'none')
