@@ -74,9 +74,11 @@ def test_dist_train_two_processes_on_cpu(toy_config_file, tmp_path):
         text=True,
         timeout=300)
     log = out.stdout + out.stderr
-    assert out.returncode == 0, log[-4000:]
-    assert 'Distributed training: True' in log
-    assert 'GPU number: 2' in log  # mmengine's name for the world size
-    assert 'CPU distributed run: env_cfg.dist_cfg.backend -> gloo' in log
-    assert 'mIoU' in log
-    assert osp.isfile(osp.join(work, 'iter_2.pth'))
+    tail = log[-4000:]
+    assert out.returncode == 0, tail
+    assert 'Distributed training: True' in log, tail
+    assert 'GPU number: 2' in log, tail  # mmengine's name for world size
+    assert 'CPU distributed run: env_cfg.dist_cfg.backend -> gloo' in log, \
+        tail
+    assert 'mIoU' in log, tail
+    assert osp.isfile(osp.join(work, 'iter_2.pth')), tail

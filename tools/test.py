@@ -8,7 +8,8 @@ import os.path as osp
 
 import mmseg_pseudoseg  # noqa: F401  (registers modules, installs shims)
 from mmengine.runner import Runner
-from mmseg_pseudoseg.utils.cli import add_common_args, load_cfg
+from mmseg_pseudoseg.utils.cli import (add_common_args, finish_distributed,
+                                       load_cfg)
 
 
 def parse_args():
@@ -31,6 +32,7 @@ def main():
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     Runner.from_cfg(cfg).test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

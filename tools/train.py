@@ -11,7 +11,8 @@ import logging
 import mmseg_pseudoseg  # noqa: F401  (registers modules, installs shims)
 from mmengine.logging import print_log
 from mmengine.runner import Runner
-from mmseg_pseudoseg.utils.cli import add_common_args, load_cfg
+from mmseg_pseudoseg.utils.cli import (add_common_args, finish_distributed,
+                                       load_cfg)
 
 
 def parse_args():
@@ -39,6 +40,7 @@ def main():
     for note in notes:
         print_log(f'CPU distributed run: {note}', 'current', logging.INFO)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
