@@ -198,3 +198,19 @@ def test_same_seed_gives_the_supervised_baseline_initialisation(
     model.init_weights()
     for key, value in stock.state_dict().items():
         assert torch.equal(model.segmentor.state_dict()[key], value), key
+
+
+def test_preprocessor_choice():
+    from mmseg_pseudoseg.models.segmentors.pseudoseg import \
+        _multi_branch_preprocessor as choose
+    inner = dict(type='SegDataPreProcessor', size=(64, 64))
+    runner_filled = dict(type='SegDataPreProcessor')  # no size
+    assert choose(runner_filled, inner) == dict(
+        type='MultiBranchSegDataPreProcessor', data_preprocessor=inner)
+    assert choose(None, inner)['data_preprocessor'] == inner
+    assert choose(runner_filled, None)['data_preprocessor'] == runner_filled
+    explicit = dict(
+        type='MultiBranchSegDataPreProcessor', data_preprocessor=inner)
+    assert choose(explicit, dict(type='SegDataPreProcessor')) is explicit
+    with pytest.raises(ValueError, match='needs a data_preprocessor'):
+        choose(None, None)

@@ -41,6 +41,26 @@ def _prefixed(losses: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor]:
     return {f'{prefix}{k}': v for k, v in losses.items()}
 
 
+def _multi_branch_preprocessor(given: OptConfigType,
+                               inner: OptConfigType) -> dict:
+    """Choose the preprocessor config and wrap it for several branches.
+
+    The segmentor's own preprocessor (``inner``) wins over a plain one given
+    to PseudoSeg: mmengine's Runner fills ``model.data_preprocessor`` from
+    the top-level ``data_preprocessor`` variable of mmseg's _base_ model
+    file, which lacks the crop size that configs set on the segmentor. An
+    explicit ``MultiBranchSegDataPreProcessor`` is used as it is.
+    """
+    if given is not None and given.get('type') == _MULTI_BRANCH:
+        return given
+    chosen = inner if inner is not None else given
+    if chosen is None:
+        raise ValueError('PseudoSeg needs a data_preprocessor: set '
+                         'model.data_preprocessor or '
+                         'model.segmentor.data_preprocessor')
+    return dict(type=_MULTI_BRANCH, data_preprocessor=chosen)
+
+
 @MODELS.register_module()
 class PseudoSeg(BaseSegmentor):
     """PseudoSeg semi-supervised segmentor.
@@ -106,42 +126,27 @@ class PseudoSeg(BaseSegmentor):
             raise ValueError('PseudoSeg.confidence_threshold must be in '
                              f'[0, 1), got {confidence_threshold}')
         segmentor = copy.deepcopy(segmentor)
-        inner_preprocessor = segmentor.pop('data_preprocessor', None)
-        # The segmentor's own preprocessor wins over a plain one given here:
-        # mmengine's Runner fills model.data_preprocessor from the top-level
-        # `data_preprocessor` variable of mmseg's _base_ model file, which
-        # lacks the crop size that configs set on the segmentor.
-        explicit = data_preprocessor is not None and \
-            data_preprocessor.get('type') == _MULTI_BRANCH
-        if not explicit and inner_preprocessor is not None:
-            data_preprocessor = inner_preprocessor
-        if data_preprocessor is None:
-            raise ValueError('PseudoSeg needs a data_preprocessor: set '
-                             'model.data_preprocessor or '
-                             'model.segmentor.data_preprocessor')
-        if data_preprocessor.get('type') != _MULTI_BRANCH:
-            data_preprocessor = dict(
-                type=_MULTI_BRANCH, data_preprocessor=data_preprocessor)
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            data_preprocessor=_multi_branch_preprocessor(
+                data_preprocessor, segmentor.pop('data_preprocessor', None)),
+            init_cfg=init_cfg)
 
         self.segmentor = MODELS.build(segmentor)
         if not isinstance(self.segmentor, EncoderDecoder):
             raise TypeError('PseudoSeg.segmentor must build an EncoderDecoder'
                             f', got {type(self.segmentor).__name__}')
-        # Forked RNG: building the head leaves the random state as it was,
+        # Forked RNG: building the heads leaves the random state as it was,
         # so init_weights gives the segmentor exactly the initialisation a
         # plain EncoderDecoder gets from the same seed (paired baselines).
         with torch.random.fork_rng(devices=[]):
             self.cam_head = MODELS.build(cam_head) if cam_head else None
+            self.unsup_loss = MODELS.build(unsup_loss)
         if self.cam_head is not None and \
                 self.cam_head.num_classes != self.num_classes:
             raise ValueError(
                 f'PseudoSeg.cam_head.num_classes ({self.cam_head.num_classes})'
                 ' must equal the decode head num_classes '
                 f'({self.num_classes})')
-        with torch.random.fork_rng(devices=[]):
-            self.unsup_loss = MODELS.build(unsup_loss)
         self.unsup_weight = float(unsup_weight)
         self.temperature = float(temperature)
         self.confidence_threshold = float(confidence_threshold)
