@@ -243,16 +243,10 @@ class PseudoSeg(BaseSegmentor):
         seg_logits = decode_head.forward(x)
         cam = None
         if self.cam_head is not None:
-            cam = F.interpolate(
-                self.cam_head.sgc(x),
-                size=seg_logits.shape[2:],
-                mode='bilinear',
-                align_corners=decode_head.align_corners)
-        probs = F.interpolate(
+            cam = self._resize(self.cam_head.sgc(x), seg_logits.shape[2:])
+        probs = self._resize(
             calibrated_fusion(seg_logits, cam, self.temperature),
-            size=inputs.shape[2:],
-            mode='bilinear',
-            align_corners=decode_head.align_corners)
+            inputs.shape[2:])
         conf, labels = probs.max(dim=1)
         in_image = self._image_region(inputs, data_samples)
         valid = in_image & (conf >= self.confidence_threshold)
@@ -268,32 +262,45 @@ class PseudoSeg(BaseSegmentor):
             pl_conf=conf[in_image].sum() / n_in_image,
             pl_valid_ratio=valid.sum() / n_in_image)
         if all('gt_sem_seg' in s for s in data_samples):
-            gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
-            decoder_labels = F.interpolate(
-                seg_logits,
-                size=inputs.shape[2:],
-                mode='bilinear',
-                align_corners=decode_head.align_corners).argmax(dim=1)
-            known = in_image & (gt != decode_head.ignore_index)
-            n_known = known.sum().clamp_min(1)
+            decoder_labels = self._resize(seg_logits,
+                                          inputs.shape[2:]).argmax(dim=1)
             diagnostics.update(
-                pl_acc=((labels == gt) & known).sum() / n_known,
-                pl_acc_decoder=((decoder_labels == gt) & known).sum() /
-                n_known)
+                self._accuracies(
+                    data_samples,
+                    in_image,
+                    pl_acc=labels,
+                    pl_acc_decoder=decoder_labels))
         return probs, valid, {k: v.float() for k, v in diagnostics.items()}
+
+    def _accuracies(self, data_samples: SampleList, region: Tensor,
+                    **predictions: Tensor) -> Dict[str, Tensor]:
+        """Pixel accuracy of each named (B, H, W) prediction against
+        ``gt_sem_seg`` over ``region`` minus ignored pixels. Labels of
+        unlabeled images serve only this diagnostic, never a loss."""
+        gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
+        known = region & (gt != self.segmentor.decode_head.ignore_index)
+        n_known = known.sum().clamp_min(1)
+        return {
+            name: ((pred == gt) & known).sum() / n_known
+            for name, pred in predictions.items()
+        }
+
+    def _resize(self, x: Tensor, size) -> Tensor:
+        """Bilinear resize of (B, C, h, w) maps, as the decode head does."""
+        return F.interpolate(
+            x,
+            size=size,
+            mode='bilinear',
+            align_corners=self.segmentor.decode_head.align_corners)
 
     def unsupervised_loss(self, inputs: Tensor, probs: Tensor,
                           valid: Tensor) -> Dict[str, Tensor]:
         """Weighted loss of the strong view against the pseudo labels."""
-        decode_head = self.segmentor.decode_head
         with _running_stats_frozen(self.segmentor,
                                    not self.strong_updates_bn_stats):
-            logits = decode_head.forward(self.segmentor.extract_feat(inputs))
-        logits = F.interpolate(
-            logits,
-            size=inputs.shape[2:],
-            mode='bilinear',
-            align_corners=decode_head.align_corners)
+            logits = self.segmentor.decode_head.forward(
+                self.segmentor.extract_feat(inputs))
+        logits = self._resize(logits, inputs.shape[2:])
         weight = self.unsup_weight * self.unsup_scale
         return dict(
             loss_ce=weight * self.unsup_loss(logits, probs, valid),
