@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmseg_pseudoseg  # noqa: F401  (registration)
-from mmseg_pseudoseg.datasets import make_toy_dataset
+from mmseg_pseudoseg.datasets import make_toy_dataset, set_data_root
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PSEUDOSEG_TOY = osp.join(REPO, 'configs/pseudoseg/toy.py')
@@ -35,8 +35,7 @@ def toy_root(tmp_path_factory):
 def toy_cfg(path, data_root, work_dir, max_iters=4):
     """A toy config pointed at ``data_root`` with a short schedule."""
     cfg = Config.fromfile(path)
-    text = cfg.pretty_text.replace("'data/toy_shapes'", repr(data_root))
-    cfg = Config.fromstring(text, '.py')
+    set_data_root(cfg._cfg_dict, data_root)
     cfg.work_dir = str(work_dir)
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = max_iters

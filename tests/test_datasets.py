@@ -129,3 +129,13 @@ def test_write_splits_layout(tmp_path):
         '1-4/labeled.txt', '1-4/unlabeled.txt'
     ]
     assert read_split(paths[1]) == ['b', 'c']
+
+
+def test_set_data_root_reaches_every_dataset():
+    from mmseg_pseudoseg.datasets import set_data_root
+    cfg = dict(
+        a=dict(data_root='old', pipeline=[dict(data_root='old')]),
+        b=[dict(x=1)])
+    assert set_data_root(cfg, '/new') == 2
+    assert cfg['a']['data_root'] == '/new'
+    assert cfg['a']['pipeline'][0]['data_root'] == '/new'

@@ -29,6 +29,7 @@ from mmengine.runner import Runner
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from mmseg_pseudoseg.datasets import set_data_root
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -97,9 +98,7 @@ def bench_step(args):
 
 def _train_and_eval(config, data_root, seed, iters):
     cfg = Config.fromfile(config)
-    if data_root != 'data/toy_shapes':
-        text = cfg.pretty_text.replace("'data/toy_shapes'", repr(data_root))
-        cfg = Config.fromstring(text, '.py')
+    set_data_root(cfg._cfg_dict, data_root)
     cfg.work_dir = tempfile.mkdtemp(prefix='pseudoseg_bench_')
     cfg.randomness = dict(seed=seed)
     cfg.log_level = 'WARNING'

@@ -115,3 +115,27 @@ def make_toy_dataset(root: str,
         make_splits(ids['train'], ids['train'], denominators, seed),
         osp.join(root, 'splits'))
     return root
+
+
+def set_data_root(cfg: dict, data_root: str) -> int:
+    """Point every dataset of a config at ``data_root``, in place.
+
+    Replaces the value of each ``data_root`` key in the nested config (the
+    labeled, unlabeled, val and test datasets of the toy configs), so a run
+    can use a toy set written elsewhere.
+
+    Returns:
+        int: How many ``data_root`` keys were set.
+    """
+    count = 0
+    if isinstance(cfg, dict):
+        for key, value in cfg.items():
+            if key == 'data_root' and isinstance(value, str):
+                cfg[key] = data_root
+                count += 1
+            else:
+                count += set_data_root(value, data_root)
+    elif isinstance(cfg, (list, tuple)):
+        for value in cfg:
+            count += set_data_root(value, data_root)
+    return count
