@@ -47,7 +47,9 @@ def test_config_loads_and_builds_shrunk(path):
         inner['auxiliary_head'], num_classes=num_classes)
     if is_pseudoseg:
         shrunk.merge_from_dict(
-            dict(model=dict(segmentor=inner, cam_head=dict(in_channels=128))))
+            dict(
+                model=dict(
+                    segmentor=inner, sgc_head=dict(in_channels=[64, 128]))))
     else:
         shrunk.merge_from_dict(dict(model=inner))
     model = MODELS.build(shrunk.model)

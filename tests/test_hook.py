@@ -2,6 +2,7 @@ import math
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -39,6 +40,12 @@ def _build_runner(cfg):
     class Recorder(Hook):
         priority = 'LOW'  # after PseudoLabelFusionHook (NORMAL)
 
+        def before_train(self, runner):
+            runner.sgc_start = {
+                k: v.detach().clone()
+                for k, v in runner.model.sgc_head.named_parameters()
+            }
+
         def before_train_iter(self, runner, batch_idx, data_batch=None):
             recorded.append(runner.model.unsup_scale)
 
@@ -66,6 +73,13 @@ def test_runner_trains_with_hook_logs_and_resumes(toy_root, tmp_path):
     scalars = runner.message_hub.log_scalars
     assert 'train/unsup_loss_ce' in scalars
     assert 'train/sup_decode.loss_ce' in scalars
+    # The SGC head trains: its CE and the classifier's BCE are logged and
+    # every learnable parameter moved.
+    assert 'train/sup_sgc.loss_ce' in scalars
+    assert 'train/sup_sgc.loss_cls' in scalars
+    for name, param in runner.model.sgc_head.named_parameters():
+        moved = not torch.equal(param, runner.sgc_start[name])
+        assert moved == param.requires_grad, name
     assert osp.isfile(osp.join(tmp_path, 'iter_4.pth'))
     assert 'val/mIoU' in scalars  # validated at the end of training
 

@@ -27,6 +27,20 @@ def test_soft_cross_entropy_masks_pixels():
     assert none_valid.item() == 0.0
 
 
+def test_soft_cross_entropy_avg_factor():
+    # The release divides the kept pixels' sum by the number of valid
+    # pixels, which a confidence threshold does not shrink: here 1 kept
+    # pixel out of 2 valid ones gives log(1 + e^-2) / 2.
+    logits = torch.tensor([[[[2.0, 0.0]], [[0.0, 0.0]]]])
+    target = torch.zeros_like(logits)
+    target[:, 0] = 1.0
+    keep = torch.tensor([[[True, False]]])
+    loss = soft_cross_entropy(logits, target, keep, avg_factor=2)
+    assert loss.item() == pytest.approx(math.log(1 + math.exp(-2)) / 2,
+                                        abs=1e-6)
+    assert soft_cross_entropy(logits, target, keep, avg_factor=0).item() == 0
+
+
 def test_soft_cross_entropy_no_gradient_into_target():
     logits = torch.randn(2, 3, 4, 4, requires_grad=True)
     target = torch.softmax(torch.randn(2, 3, 4, 4, requires_grad=True), 1)

@@ -27,9 +27,10 @@ def test_loss_keys_and_backward(pseudoseg_model_cfg, batch):
     assert data['inputs']['sup'].shape == (2, 3, 64, 64)
     losses = model.loss(**data)
     assert all(k.startswith(('sup_', 'unsup_')) for k in losses)
-    for key in ('sup_decode.loss_ce', 'sup_aux.loss_ce', 'sup_cam.loss_cls',
-                'unsup_loss_ce', 'unsup_pl_conf', 'unsup_pl_valid_ratio',
-                'unsup_pl_acc', 'unsup_pl_acc_decoder', 'unsup_weight'):
+    for key in ('sup_decode.loss_ce', 'sup_aux.loss_ce', 'sup_sgc.loss_cls',
+                'sup_sgc.loss_ce', 'sup_sgc.acc_seg', 'unsup_loss_ce',
+                'unsup_pl_conf', 'unsup_pl_valid_ratio', 'unsup_pl_acc',
+                'unsup_pl_acc_decoder', 'unsup_pl_acc_sgc', 'unsup_weight'):
         assert key in losses, key
     # Diagnostics are detached and carry no 'loss' in their key.
     for key, value in losses.items():
@@ -37,7 +38,10 @@ def test_loss_keys_and_backward(pseudoseg_model_cfg, batch):
             assert not value.requires_grad, key
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
-    assert model.cam_head.classifier.weight.grad.abs().sum() > 0
+    head = model.sgc_head
+    for param in (head.classifier.weight, head.query.weight, head.key.weight,
+                  head.conv_seg.weight, head.norm.bias):
+        assert param.grad.abs().sum() > 0
     stats = model.pseudo_label_stats()
     assert stats['class_hist'].shape == (4, )
     assert stats['class_hist'].sum() == stats['valid_pixels']
@@ -80,13 +84,124 @@ def test_confidence_threshold_masks_pixels(pseudoseg_model_cfg, batch):
 
 def test_decoder_only_ablation(pseudoseg_model_cfg, batch):
     cfg = copy.deepcopy(pseudoseg_model_cfg)
-    cfg.cam_head = None
+    cfg.sgc_head = None
+    cfg.pseudo_src = 'decoder'
     model = MODELS.build(cfg)
     losses = model.loss(**_preprocessed(model, batch))
-    assert 'sup_cam.loss_cls' not in losses
+    assert not any(k.startswith('sup_sgc') for k in losses)
+    assert 'unsup_pl_acc_sgc' not in losses
     # Without SGC the pseudo labels are the decoder's argmax, up to pixels
     # where upsampling probabilities and upsampling logits disagree.
     assert abs(losses['unsup_pl_acc'] - losses['unsup_pl_acc_decoder']) < 0.05
+
+
+def test_sgc_only_pseudo_labels(pseudoseg_model_cfg, batch):
+    cfg = copy.deepcopy(pseudoseg_model_cfg)
+    cfg.pseudo_src = 'sgc'
+    model = MODELS.build(cfg)
+    losses = model.loss(**_preprocessed(model, batch))
+    assert abs(losses['unsup_pl_acc'] - losses['unsup_pl_acc_sgc']) < 0.05
+
+
+def _bn_modes_during_pseudo_labels(model, data):
+    """Record (backbone BN training flag, SGC BN training flag) of every
+    BN forward while pseudo labels are made."""
+    backbone_bn = model.segmentor.backbone.stem[1]
+    calls = []
+    handles = [
+        backbone_bn.register_forward_hook(
+            lambda m, i, o: calls.append(('backbone', m.training))),
+        model.sgc_head.norm.register_forward_hook(
+            lambda m, i, o: calls.append(('sgc', m.training))),
+    ]
+    region = torch.ones((2, 64, 64), dtype=torch.bool)
+    before = backbone_bn.running_mean.clone()
+    model.pseudo_labels(data['inputs']['weak'], data['data_samples']['weak'],
+                        region)
+    for h in handles:
+        h.remove()
+    return calls, before, backbone_bn.running_mean
+
+
+def test_classifier_pass_for_pseudo_labels_is_in_inference_mode(
+        pseudoseg_model_cfg, batch):
+    model = MODELS.build(pseudoseg_model_cfg).train()
+    data = _preprocessed(model, batch)
+    seen = []
+    real = model.sgc_head.predict_image_labels
+
+    def spy(feats):
+        seen.append([f.clone() for f in feats])
+        return real(feats)
+
+    model.sgc_head.predict_image_labels = spy
+    calls, before, after = _bn_modes_during_pseudo_labels(model, data)
+    # Pass 2 (decoder) in train mode, pass 3 (classifier, SGC) in eval
+    # mode; the SGC output BN stays in train mode, as in the release.
+    assert calls == [('backbone', True), ('backbone', False), ('sgc', True)]
+    assert model.segmentor.backbone.training  # restored
+    assert model.sgc_head.training
+    assert not torch.equal(before, after)  # only pass 2 moved the stats
+    # The classifier saw the eval-mode features (running statistics).
+    model.segmentor.eval()
+    with torch.no_grad():
+        expected = model.segmentor.extract_feat(data['inputs']['weak'])
+    assert len(seen) == 1
+    assert torch.allclose(seen[0][-1], expected[-1], atol=1e-6)
+
+
+def test_shared_weak_pass_option(pseudoseg_model_cfg, batch):
+    cfg = copy.deepcopy(pseudoseg_model_cfg)
+    cfg.weak_inference_pass = False
+    model = MODELS.build(cfg).train()
+    calls, _, _ = _bn_modes_during_pseudo_labels(model,
+                                                 _preprocessed(model, batch))
+    assert calls == [('backbone', True), ('sgc', True)]  # one backbone pass
+
+
+def test_given_image_labels_replace_the_classifier(pseudoseg_model_cfg,
+                                                   batch):
+    model = MODELS.build(pseudoseg_model_cfg).train()
+    data = _preprocessed(model, batch)
+    for sample in data['data_samples']['weak']:
+        sample.gt_image_labels = torch.tensor([1., 0., 1.])
+
+    def fail(feats):
+        raise AssertionError('the classifier must not decide')
+
+    model.sgc_head.predict_image_labels = fail
+    region = torch.ones((2, 64, 64), dtype=torch.bool)
+    model.pseudo_labels(data['inputs']['weak'], data['data_samples']['weak'],
+                        region)
+
+
+def test_cutout_box_leaves_the_loss(pseudoseg_model_cfg, batch):
+    model = MODELS.build(pseudoseg_model_cfg).train()
+    data = _preprocessed(model, batch)
+    for sample in data['data_samples']['strong']:
+        h, w = sample.img_shape
+        sample.set_metainfo(dict(img_shape=(h, w), cutout_box=(0, 0, 10, 10)))
+    model.loss(**copy.deepcopy(data))
+    stats = model.pseudo_label_stats()
+    in_image = sum(s.img_shape[0] * s.img_shape[1]
+                   for s in data['data_samples']['strong'])
+    assert stats['total_pixels'].item() == in_image - 2 * 100
+    assert stats['valid_pixels'].item() == in_image - 2 * 100
+
+
+def test_sgc_head_can_be_evaluated_on_its_own(pseudoseg_model_cfg, batch):
+    cfg = copy.deepcopy(pseudoseg_model_cfg)
+    model = MODELS.build(cfg).eval()
+    sample = dict(
+        inputs=batch['inputs']['sup'][:1],
+        data_samples=batch['data_samples']['sup'][:1])
+    with torch.no_grad():
+        decoder = model.val_step(copy.deepcopy(sample))[0]
+        model.test_head = 'sgc_head'
+        sgc = model.val_step(copy.deepcopy(sample))[0]
+    assert sgc.seg_logits.data.shape == decoder.seg_logits.data.shape
+    assert not torch.equal(sgc.seg_logits.data, decoder.seg_logits.data)
+    assert model.segmentor.decode_head is not model.sgc_head  # restored
 
 
 def test_predict_equals_stock_segmentor_and_stock_checkpoint_loads(
@@ -116,22 +231,24 @@ def test_own_checkpoint_round_trip(pseudoseg_model_cfg, tmp_path):
     a = MODELS.build(pseudoseg_model_cfg)
     b = MODELS.build(pseudoseg_model_cfg)
     b.load_state_dict(a.state_dict())  # strict: every key matches
-    assert torch.equal(a.cam_head.classifier.weight,
-                       b.cam_head.classifier.weight)
+    assert torch.equal(a.sgc_head.query.weight, b.sgc_head.query.weight)
 
 
 def test_argument_validation(pseudoseg_model_cfg):
     for key, value, match in (('unsup_weight', -1.0, 'unsup_weight'),
                               ('temperature', 0.0, 'temperature'),
                               ('confidence_threshold', 1.0,
-                               'confidence_threshold')):
+                               'confidence_threshold'),
+                              ('pseudo_src', 'cam', 'pseudo_src'),
+                              ('test_head', 'aux', 'test_head'),
+                              ('sgc_head', None, "pseudo_src='decoder'")):
         cfg = copy.deepcopy(pseudoseg_model_cfg)
         cfg[key] = value
         with pytest.raises(ValueError, match=match):
             MODELS.build(cfg)
     cfg = copy.deepcopy(pseudoseg_model_cfg)
-    cfg.cam_head.num_classes = 5
-    with pytest.raises(ValueError, match='num_classes'):
+    cfg.sgc_head.num_classes = 5
+    with pytest.raises(ValueError, match='sgc_head.num_classes'):
         MODELS.build(cfg)
 
 
@@ -164,11 +281,12 @@ def test_multi_branch_preprocessor_matches_per_branch(pseudoseg_model_cfg,
         inner(copy.deepcopy(plain), True)['inputs'])
 
 
-@pytest.mark.parametrize('updates', [False, True])
+@pytest.mark.parametrize('updates', [None, False])
 def test_strong_view_and_bn_running_stats(pseudoseg_model_cfg, batch,
                                           updates):
     cfg = copy.deepcopy(pseudoseg_model_cfg)
-    cfg.strong_updates_bn_stats = updates
+    if updates is not None:  # default: updates, as every train-mode pass
+        cfg.strong_updates_bn_stats = updates
     model = MODELS.build(cfg)
     data = _preprocessed(model, batch)
     bn = model.segmentor.backbone.stem[1]  # first BatchNorm
@@ -184,7 +302,7 @@ def test_strong_view_and_bn_running_stats(pseudoseg_model_cfg, batch,
 
     same = running_mean_after(data['inputs']['strong'])
     shifted = running_mean_after(data['inputs']['strong'] + 5.0)
-    assert torch.equal(same, shifted) == (not updates)
+    assert torch.equal(same, shifted) == (updates is False)
     assert bn.momentum == 0.1  # restored after the strong forward
 
 

@@ -1,6 +1,9 @@
 # PseudoSeg primitive: DeepLabV3+ R50-D8 on Pascal VOC 2012 (+SBD aug),
 # 512x512 crops, 40k iterations. Leaves (configs/pseudoseg/voc_1-*.py) only
-# choose the labeled/unlabeled split files.
+# choose the labeled/unlabeled split files. Method settings follow the
+# authors' release (../shared/pseudoseg-spec.md): SGC "v2" head on the last
+# two backbone stages, calibrated fusion at T = 0.5, soft targets, colour
+# jitter + CutOut strong view, all losses weight 1, no ramp-up.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     'mmseg::_base_/datasets/pascal_voc12_aug.py',
@@ -20,48 +23,67 @@ model = dict(
     _delete_=True,
     type='PseudoSeg',
     segmentor=segmentor,
-    cam_head=dict(
-        type='CAMHead',
-        in_channels=2048,  # ResNet-50 stage 4
-        in_index=3,
+    sgc_head=dict(
+        type='SGCHead',
         num_classes=num_classes,
-        refine_temperature=0.1),
+        in_channels=[1024, 2048],  # ResNet stages 3 and 4 (hypercolumn)
+        in_index=[2, 3],  # the classifier uses the last one
+        key_channels=128,
+        version='v2',
+        cls_dropout_ratio=0.5,
+        # Unsynchronised BN, as in the release.
+        norm_cfg=dict(type='BN', requires_grad=True)),
     unsup_weight=1.0,
     temperature=0.5,  # the paper's T
+    calibrate=True,
+    pseudo_src='fused',
     confidence_threshold=0.0,
-    unsup_loss=dict(type='SoftCrossEntropyLoss'))
+    unsup_loss=dict(type='SoftCrossEntropyLoss'),  # soft targets
+    weak_inference_pass=True,
+    strong_updates_bn_stats=True)
 
 data_root = 'data/VOCdevkit/VOC2012'
-# Geometry shared by both branches; the unlabeled weak view is exactly this.
+# Geometry shared by both streams; the unlabeled weak view is exactly this:
+# random scale in {0.5, 0.75, ..., 2.0} of the image, crop (mmseg pads to
+# the crop in the data preprocessor: image with the mean pixel, label 255),
+# horizontal flip.
+scale_factors = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
 weak_transforms = [
     dict(
-        type='RandomResize',
-        scale=(2048, 512),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
+        type='RandomChoice',
+        transforms=[[dict(type='Resize', scale_factor=s, keep_ratio=True)]
+                    for s in scale_factors]),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),
 ]
-labeled_pipeline = [
-    dict(type='LoadImageFromFile'),
+# Labels are checked right after loading (label/image size, class range).
+load_labels = [
     dict(type='LoadAnnotations'),
     dict(type='ValidateSegMap', num_classes=num_classes),
-] + weak_transforms + [dict(type='PackSegInputs')]
-# Strong view: colour operations and cutout only, same geometry.
+]
+labeled_pipeline = [dict(type='LoadImageFromFile')] + load_labels + \
+    weak_transforms + [dict(type='PackSegInputs')]
+# Strong view: colour jitter (random order, probability 1) and one CutOut
+# square of 100 px per 513 px of crop, same geometry as the weak view.
+cutout_size = round(crop_size[0] * 100 / 513)
 strong_view = dict(
     type='StrongView',
     transforms=[
-        dict(type='RandAugmentColor', num_ops=3, max_magnitude=0.9),
         dict(
-            type='RandomCutOut',
-            prob=0.5,
-            n_holes=1,
-            cutout_ratio=[(0.25, 0.25), (0.5, 0.5)],
-            fill_in=(127, 127, 127)),
+            type='ColorJitter',
+            brightness=0.5,
+            contrast=0.5,
+            saturation=0.5,
+            hue=0.25),
+        dict(type='CutOut', size=cutout_size, pad_to=crop_size),
     ])
 unlabeled_pipeline = [
     dict(type='LoadImageFromFile'),
 ] + weak_transforms + [strong_view, dict(type='PackWeakStrongSegInputs')]
+# Single-scale evaluation at the original image size, no flip (the
+# release's protocol; mmseg's VOC base resizes to 2048x512).
+test_pipeline = [dict(type='LoadImageFromFile')] + load_labels + \
+    [dict(type='PackSegInputs')]
 # 2 labeled + 2 unlabeled images per GPU; 8 GPUs give 16 + 16 per step,
 # the batch of mmseg's 4xb4 VOC recipes.
 train_dataloader = dict(
@@ -86,6 +108,8 @@ train_dataloader = dict(
                 img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
             ann_file='splits/1-8/unlabeled.txt',
             pipeline=unlabeled_pipeline)))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 
 custom_hooks = [dict(type='PseudoLabelFusionHook', log_interval=50)]
 default_hooks = dict(

@@ -16,19 +16,25 @@ model = dict(
     auxiliary_head=dict(num_classes=num_classes))
 
 data_root = 'data/VOCdevkit/VOC2012'
-labeled_pipeline = [
-    dict(type='LoadImageFromFile'),
+# Same geometry as the PseudoSeg primitive: random scale in
+# {0.5, 0.75, ..., 2.0}, crop (padded in the data preprocessor), flip.
+scale_factors = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+load_labels = [
     dict(type='LoadAnnotations'),
     dict(type='ValidateSegMap', num_classes=num_classes),
+]
+labeled_pipeline = [dict(type='LoadImageFromFile')] + load_labels + [
     dict(
-        type='RandomResize',
-        scale=(2048, 512),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
+        type='RandomChoice',
+        transforms=[[dict(type='Resize', scale_factor=s, keep_ratio=True)]
+                    for s in scale_factors]),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
+# Single-scale evaluation at the original image size, no flip.
+test_pipeline = [dict(type='LoadImageFromFile')] + load_labels + \
+    [dict(type='PackSegInputs')]
 # 2 labeled images per GPU x 8 GPUs = 16 per step, as in PseudoSeg.
 train_dataloader = dict(
     batch_size=2,
@@ -43,5 +49,7 @@ train_dataloader = dict(
             img_path='JPEGImages', seg_map_path='SegmentationClass'),
         ann_file='splits/1-8/labeled.txt',
         pipeline=labeled_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=4000, max_keep_ckpts=2))

@@ -7,10 +7,22 @@ _base_ = [
 ]
 model = dict(
     segmentor=_base_.toy_segmentor,
-    # The CAM head trains as a probe on detached features: back-propagating
-    # its image-level loss into this small, randomly initialised backbone
-    # cost 19 mIoU on its own (seed 0: 50.1 supervised -> 31.3), see README.
-    cam_head=dict(in_channels=128, num_classes=4, detach_input=True))
+    sgc_head=dict(in_channels=[64, 128], num_classes=_base_.toy_num_classes))
+# The strong view's CutOut scaled to the toy crop (100 px per 513).
+toy_strong_view = dict(
+    type='StrongView',
+    transforms=[
+        dict(
+            type='ColorJitter',
+            brightness=0.5,
+            contrast=0.5,
+            saturation=0.5,
+            hue=0.25),
+        dict(
+            type='CutOut',
+            size=round(_base_.toy_crop_size[0] * 100 / 513),
+            pad_to=_base_.toy_crop_size),
+    ])
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
@@ -29,22 +41,17 @@ train_dataloader = dict(
                 # Labels of the unlabeled images are loaded only to log
                 # pseudo-label accuracy; the loss never sees them.
                 dict(type='LoadAnnotations'),
+                dict(
+                    type='ValidateSegMap',
+                    num_classes=_base_.toy_num_classes),
             ] + _base_.toy_weak_transforms +
-            [_base_.strong_view,
+            [toy_strong_view,
              dict(type='PackWeakStrongSegInputs')])))
 val_dataloader = _base_.toy_test_dataloader
 test_dataloader = _base_.toy_test_dataloader
 train_cfg = _base_.toy_schedule.train_cfg
 param_scheduler = _base_.toy_schedule.param_scheduler
 default_hooks = _base_.toy_schedule.default_hooks
-# Pseudo labels from an untrained network are noise: off for 250 iters,
-# then ramped up over 500.
-custom_hooks = [
-    dict(
-        type='PseudoLabelFusionHook',
-        warmup_iters=250,
-        rampup_iters=500,
-        log_interval=50)
-]
+custom_hooks = [dict(type='PseudoLabelFusionHook', log_interval=50)]
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)

@@ -1,8 +1,8 @@
 from .formatting import PackWeakStrongSegInputs
-from .strong_augment import RandAugmentColor, StrongView
+from .strong_augment import ColorJitter, CutOut, StrongView
 from .validate_seg_map import ValidateSegMap
 
 __all__ = [
-    'PackWeakStrongSegInputs', 'RandAugmentColor', 'StrongView',
+    'ColorJitter', 'CutOut', 'PackWeakStrongSegInputs', 'StrongView',
     'ValidateSegMap'
 ]

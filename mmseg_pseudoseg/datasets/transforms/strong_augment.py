@@ -1,6 +1,18 @@
-"""Strong (photometric) augmentation and the weak/strong view split."""
+"""The strong view of PseudoSeg: colour jitter and CutOut, same geometry.
+
+The release's strong augmentation (spec Sec. 6) is TensorFlow's colour ops
+on [0, 1] images, in random order, clipped after each op, then one CutOut
+square that the consistency loss skips. mmcv's ``adjust_brightness``,
+``adjust_contrast`` and ``adjust_color`` implement PIL's blends
+(multiplicative brightness, contrast around the grey-level mean, colour
+blended with greyscale), which differ from those ops, so they are written
+here on float images. ``mmcv.adjust_hue`` means the same as the hue op
+but works on uint8 (rounding between ops, 1/256-turn steps, and a negative
+shift cast to uint8); the float version here agrees with it to that
+rounding (tested).
+"""
 import copy
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -8,130 +20,173 @@ from mmcv.transforms import BaseTransform, Compose
 from mmcv.transforms.utils import cache_randomness
 from mmseg.registry import TRANSFORMS
 
-
-def _blend(img: np.ndarray, other: np.ndarray, factor: float) -> np.ndarray:
-    """PIL-style ImageEnhance blend: factor 0 gives ``other``, 1 ``img``."""
-    out = other.astype(np.float32) + factor * (
-        img.astype(np.float32) - other.astype(np.float32))
-    return np.clip(out, 0, 255).astype(np.uint8)
+# ImageNet mean pixel in BGR order (mmcv loads BGR): what mmseg's
+# SegDataPreProcessor normalises to 0, as the release's mean-pixel fill.
+MEAN_BGR = (103.53, 116.28, 123.675)
 
 
-def _gray(img: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)[..., None].repeat(3, -1)
+def adjust_brightness_additive(img: np.ndarray, delta: float) -> np.ndarray:
+    """``img + delta`` on a float image in [0, 1] (TF's brightness op)."""
+    return img + delta
 
 
-def _autocontrast(img, m):
-    lo = img.min(axis=(0, 1), keepdims=True).astype(np.float32)
-    hi = img.max(axis=(0, 1), keepdims=True).astype(np.float32)
-    scale = 255.0 / np.maximum(hi - lo, 1.0)
-    return np.clip((img - lo) * scale, 0, 255).astype(np.uint8)
+def adjust_contrast_channel_mean(img: np.ndarray,
+                                 factor: float) -> np.ndarray:
+    """``(x - mean_c) * factor + mean_c`` with each channel's own mean over
+    the image (TF's contrast op). Reduces over H, W per channel."""
+    mean = img.mean(axis=(0, 1), keepdims=True)
+    return (img - mean) * factor + mean
 
 
-def _equalize(img, m):
-    return np.stack([cv2.equalizeHist(np.ascontiguousarray(img[..., c]))
-                     for c in range(3)], axis=-1)
+def adjust_saturation_hsv(img: np.ndarray, factor: float) -> np.ndarray:
+    """Scale HSV saturation by ``factor``, clipped to [0, 1] (TF's
+    saturation op). ``img`` is float32 BGR in [0, 1]."""
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+    hsv[..., 1] = np.clip(hsv[..., 1] * factor, 0.0, 1.0)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
-def _brightness(img, m):
-    return _blend(img, np.zeros_like(img), 1 + m * np.random.choice([-1, 1]))
+def adjust_hue_shift(img: np.ndarray, delta: float) -> np.ndarray:
+    """Rotate the hue by ``delta`` turns (TF's hue op). ``img`` is float32
+    BGR in [0, 1]; OpenCV's float HSV has H in degrees."""
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+    hsv[..., 0] = np.mod(hsv[..., 0] + 360.0 * delta, 360.0)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
-def _color(img, m):
-    return _blend(img, _gray(img), 1 + m * np.random.choice([-1, 1]))
-
-
-def _contrast(img, m):
-    mean = np.full_like(img, int(_gray(img)[..., 0].mean() + 0.5))
-    return _blend(img, mean, 1 + m * np.random.choice([-1, 1]))
-
-
-def _sharpness(img, m):
-    smooth = cv2.blur(img, (3, 3))
-    return _blend(img, smooth, 1 + m * np.random.choice([-1, 1]))
-
-
-def _posterize(img, m):
-    bits = int(round(8 - 4 * m))  # 8 bits (identity) .. 4 bits
-    mask = np.uint8((0xFF << (8 - bits)) & 0xFF)
-    return img & mask
-
-
-def _solarize(img, m):
-    threshold = 256 - int(round(256 * m))
-    return np.where(img >= threshold, 255 - img, img).astype(np.uint8)
-
-
-# Colour-only operations: none of them moves a pixel, so the strong view
-# keeps the weak view's geometry and the pseudo labels stay aligned.
-_COLOR_OPS = dict(
-    identity=lambda img, m: img,
-    autocontrast=_autocontrast,
-    equalize=_equalize,
-    brightness=_brightness,
-    color=_color,
-    contrast=_contrast,
-    sharpness=_sharpness,
-    posterize=_posterize,
-    solarize=_solarize)
+_JITTER_OPS = dict(
+    brightness=adjust_brightness_additive,
+    contrast=adjust_contrast_channel_mean,
+    saturation=adjust_saturation_hsv,
+    hue=adjust_hue_shift)
 
 
 @TRANSFORMS.register_module()
-class RandAugmentColor(BaseTransform):
-    """RandAugment restricted to colour operations, for the strong view.
+class ColorJitter(BaseTransform):
+    """PseudoSeg's colour jitter, applied with probability 1.
 
-    Applies ``num_ops`` operations drawn uniformly from ``ops``, each with a
-    magnitude drawn uniformly from ``[0, max_magnitude]`` (random magnitude,
-    as in the paper's strong augmentation). Works on uint8 BGR ``img``.
+    In a random order: brightness ``+ U(-brightness, brightness)`` on the
+    [0, 1] scale, contrast factor ``U(1 - contrast, 1 + contrast)`` around
+    each channel's mean, saturation factor ``U(1 - saturation,
+    1 + saturation)`` in HSV, hue shift ``U(-hue, hue)`` turns; the image
+    is clipped to [0, 1] after each op and rounded back to uint8 at the end.
+    Works on uint8 BGR ``img``.
 
     Required Keys: img. Modified Keys: img.
 
     Args:
-        num_ops (int): Operations per image. Defaults to 3.
-        max_magnitude (float): Upper bound of the magnitude in [0, 1].
-            Defaults to 0.9.
-        ops (Sequence[str]): Names from ``RandAugmentColor.OPS``.
-            Defaults to all of them.
+        brightness (float): Max additive shift. Defaults to 0.5.
+        contrast (float): Max contrast factor deviation. Defaults to 0.5.
+        saturation (float): Max saturation factor deviation. Defaults to
+            0.5.
+        hue (float): Max hue shift in turns, at most 0.5. Defaults to 0.25.
     """
-    OPS = tuple(_COLOR_OPS)
 
     def __init__(self,
-                 num_ops: int = 3,
-                 max_magnitude: float = 0.9,
-                 ops: Sequence[str] = OPS) -> None:
-        unknown = sorted(set(ops) - set(_COLOR_OPS))
-        if unknown:
-            raise ValueError(f'RandAugmentColor.ops: unknown {unknown}; '
-                             f'choose from {list(_COLOR_OPS)}')
-        if num_ops < 0 or not ops:
-            raise ValueError('RandAugmentColor needs num_ops >= 0 and a '
-                             'non-empty ops list')
-        if not 0.0 <= max_magnitude <= 1.0:
-            raise ValueError('RandAugmentColor.max_magnitude must be in '
-                             f'[0, 1], got {max_magnitude}')
-        self.num_ops = num_ops
-        self.max_magnitude = max_magnitude
-        self.ops = tuple(ops)
+                 brightness: float = 0.5,
+                 contrast: float = 0.5,
+                 saturation: float = 0.5,
+                 hue: float = 0.25) -> None:
+        for name, value, top in (('brightness', brightness, 1.0),
+                                 ('contrast', contrast, 1.0),
+                                 ('saturation', saturation, 1.0),
+                                 ('hue', hue, 0.5)):
+            if not 0.0 <= value <= top:
+                raise ValueError(f'ColorJitter.{name} must be in [0, {top}],'
+                                 f' got {value}')
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+        self.hue = hue
 
     @cache_randomness
-    def _sample(self) -> List[tuple]:
-        names = np.random.choice(self.ops, self.num_ops)
-        mags = np.random.uniform(0, self.max_magnitude, self.num_ops)
-        return list(zip(names, mags))
+    def _sample(self) -> List[Tuple[str, float]]:
+        """The four ops in random order, each with its drawn parameter."""
+        params = dict(
+            brightness=np.random.uniform(-self.brightness, self.brightness),
+            contrast=np.random.uniform(1 - self.contrast, 1 + self.contrast),
+            saturation=np.random.uniform(1 - self.saturation,
+                                         1 + self.saturation),
+            hue=np.random.uniform(-self.hue, self.hue))
+        order = np.random.permutation(list(_JITTER_OPS))
+        return [(str(name), float(params[name])) for name in order]
 
     def transform(self, results: dict) -> dict:
         img = results['img']
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
             raise ValueError(
-                'RandAugmentColor needs a uint8 HxWx3 image, got '
+                'ColorJitter needs a uint8 HxWx3 BGR image, got '
                 f'{img.dtype} {img.shape} from {results.get("img_path")}')
-        for name, magnitude in self._sample():
-            img = _COLOR_OPS[name](img, float(magnitude))
-        results['img'] = np.ascontiguousarray(img)
+        out = img.astype(np.float32) / 255.0
+        for name, value in self._sample():
+            out = np.clip(_JITTER_OPS[name](out, value), 0.0, 1.0)
+        results['img'] = np.round(out * 255.0).astype(np.uint8)
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(num_ops={self.num_ops}, '
-                f'max_magnitude={self.max_magnitude}, ops={self.ops})')
+        return (f'{self.__class__.__name__}(brightness={self.brightness}, '
+                f'contrast={self.contrast}, saturation={self.saturation}, '
+                f'hue={self.hue})')
+
+
+@TRANSFORMS.register_module()
+class CutOut(BaseTransform):
+    """One square filled with the mean pixel, recorded as ``cutout_box``.
+
+    The centre is uniform over the padded crop canvas (``pad_to``, or the
+    image when it is larger or ``pad_to`` is None), as in the release,
+    which pads before cropping; the box is clipped at the image border and
+    may fall entirely into the padding. PseudoSeg leaves the box out of the
+    consistency loss and masks it in the weak view's SGC attention.
+
+    Required Keys: img. Modified Keys: img. Added Keys: cutout_box
+    (``(y1, x1, y2, x2)`` ints, end exclusive, possibly empty).
+
+    Args:
+        size (int | tuple[int, int]): Side (or (h, w)) of the square; the
+            release uses 100 for a 513 crop.
+        fill (Sequence[float]): BGR fill value. Defaults to the ImageNet
+            mean pixel, which mmseg's preprocessor normalises to 0.
+        pad_to (tuple[int, int], optional): (H, W) of the crop the image
+            will be padded to. Defaults to None (the image itself).
+    """
+
+    def __init__(self,
+                 size: Union[int, Tuple[int, int]],
+                 fill: Sequence[float] = MEAN_BGR,
+                 pad_to: Optional[Tuple[int, int]] = None) -> None:
+        size = (size, size) if isinstance(size, int) else tuple(size)
+        if len(size) != 2 or min(size) < 1:
+            raise ValueError(f'CutOut.size must be positive, got {size}')
+        if len(fill) != 3:
+            raise ValueError(f'CutOut.fill must be 3 values, got {fill}')
+        self.size = size
+        self.fill = tuple(float(v) for v in fill)
+        self.pad_to = tuple(pad_to) if pad_to is not None else None
+
+    @cache_randomness
+    def _centre(self, h: int, w: int) -> Tuple[int, int]:
+        return int(np.random.randint(0, h)), int(np.random.randint(0, w))
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        canvas_h, canvas_w = h, w
+        if self.pad_to is not None:
+            canvas_h, canvas_w = max(h, self.pad_to[0]), max(w, self.pad_to[1])
+        cy, cx = self._centre(canvas_h, canvas_w)
+        y1, x1 = cy - self.size[0] // 2, cx - self.size[1] // 2
+        y1, y2 = max(0, min(h, y1)), max(0, min(h, y1 + self.size[0]))
+        x1, x2 = max(0, min(w, x1)), max(0, min(w, x1 + self.size[1]))
+        img = img.copy()
+        img[y1:y2, x1:x2] = np.round(self.fill).astype(img.dtype)
+        results['img'] = img
+        results['cutout_box'] = (y1, x1, y2, x2)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(size={self.size}, '
+                f'fill={self.fill}, pad_to={self.pad_to})')
 
 
 @TRANSFORMS.register_module()
@@ -142,12 +197,13 @@ class StrongView(BaseTransform):
     The sub-pipeline runs on a copy, so ``img`` stays the weak view, and it
     must not change the image size: the two views share their geometry and
     the weak view's pseudo labels supervise the strong view pixel by pixel.
+    Keys the sub-pipeline adds (e.g. ``cutout_box``) are copied over.
 
-    Required Keys: img. Added Keys: img_strong.
+    Required Keys: img. Added Keys: img_strong, and the sub-pipeline's.
 
     Args:
-        transforms (list[dict]): Photometric transforms (e.g.
-            ``RandAugmentColor``, ``RandomCutOut``).
+        transforms (list[dict]): Photometric transforms (PseudoSeg:
+            ``ColorJitter`` then ``CutOut``).
     """
 
     def __init__(self, transforms: List[dict]) -> None:
@@ -167,6 +223,8 @@ class StrongView(BaseTransform):
                 'StrongView transforms must keep the geometry, but '
                 f'{results.get("img_path")} went from '
                 f'{results["img"].shape} to {strong["img"].shape}')
+        for key in strong.keys() - results.keys():
+            results[key] = strong[key]
         results['img_strong'] = strong['img']
         return results
 

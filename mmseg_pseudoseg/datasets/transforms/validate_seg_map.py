@@ -8,12 +8,13 @@ from mmseg.registry import TRANSFORMS
 class ValidateSegMap(BaseTransform):
     """Check a freshly loaded label map against its image and class count.
 
-    Place it right after ``LoadAnnotations`` (before any resizing). Raises
-    ``ValueError`` naming the label file when the label and image sizes
-    differ, or when a label value is ``>= num_classes`` and is not
-    ``ignore_index``.
+    Place it right after ``LoadAnnotations``. Raises ``ValueError`` naming
+    the label file when the label's size differs from the loaded image's
+    (``ori_shape``, so a resize before ``LoadAnnotations``, as in mmseg's
+    test pipelines, is fine), or when a label value is ``>= num_classes``
+    and is not ``ignore_index``.
 
-    Required Keys: img, gt_seg_map.
+    Required Keys: gt_seg_map, and ori_shape or img.
 
     Args:
         num_classes (int): K, classes including background.
@@ -31,7 +32,8 @@ class ValidateSegMap(BaseTransform):
     def transform(self, results: dict) -> dict:
         seg = results['gt_seg_map']
         seg_path = results.get('seg_map_path')
-        img_shape = results['img'].shape[:2]
+        img_shape = tuple(results.get('ori_shape') or
+                          results['img'].shape[:2])[:2]
         if seg.shape[:2] != img_shape:
             raise ValueError(
                 f'label {seg_path} is {seg.shape[0]}x{seg.shape[1]} but its '

@@ -1,3 +1,3 @@
-from .cam_head import CAMHead
+from .sgc_head import SGCHead
 
-__all__ = ['CAMHead']
+__all__ = ['SGCHead']

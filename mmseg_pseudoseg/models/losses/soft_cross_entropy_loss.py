@@ -1,5 +1,5 @@
 """Masked cross-entropy against (soft) pseudo-label distributions."""
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -9,18 +9,26 @@ from torch import Tensor
 
 def soft_cross_entropy(logits: Tensor,
                        target: Tensor,
-                       valid: Optional[Tensor] = None) -> Tensor:
-    """Mean over valid pixels of ``-sum_k target_k * log_softmax(logits)_k``.
+                       weight: Optional[Tensor] = None,
+                       avg_factor: Optional[Union[Tensor, float]] = None
+                       ) -> Tensor:
+    """``sum(weight * -sum_k target_k log_softmax(logits)_k) / avg_factor``.
 
     Shapes: B batch, K classes, H, W spatial. Reduces over K per pixel, then
-    averages over the valid pixels of the whole batch (B, H, W). With no
-    valid pixel the loss is 0 and stays connected to the graph.
+    sums over the whole batch (B, H, W) and divides by ``avg_factor``.
+    PseudoSeg passes the kept pixels as ``weight`` and the number of pixels
+    inside the image and outside the CutOut box as ``avg_factor`` (the
+    release's normaliser, which a confidence threshold does not change).
+    With ``avg_factor`` 0 the loss is 0 and stays connected to the graph.
 
     Args:
         logits (Tensor): (B, K, H, W).
         target (Tensor): (B, K, H, W) distributions (no gradient flows
             into them).
-        valid (Tensor, optional): (B, H, W) bool mask; all pixels if None.
+        weight (Tensor, optional): (B, H, W) bool or float pixel weights;
+            all ones if None.
+        avg_factor (Tensor | float, optional): The divisor; defaults to
+            ``weight.sum()`` (the number of pixels without ``weight``).
 
     Returns:
         Tensor: Scalar loss.
@@ -28,11 +36,17 @@ def soft_cross_entropy(logits: Tensor,
     if logits.shape != target.shape:
         raise ValueError(f'logits {tuple(logits.shape)} and target '
                          f'{tuple(target.shape)} must have the same shape')
-    pixel_loss = -(target.detach() * torch.log_softmax(logits, dim=1)).sum(1)
-    if valid is None:
-        return pixel_loss.mean()
-    valid = valid.to(pixel_loss.dtype)
-    return (pixel_loss * valid).sum() / valid.sum().clamp_min(1.0)
+    pixel_loss = -(target.detach() *
+                   torch.log_softmax(logits.float(), dim=1)).sum(1)
+    if weight is not None:
+        pixel_loss = pixel_loss * weight.to(pixel_loss.dtype)
+    if avg_factor is None:
+        avg_factor = pixel_loss.numel() if weight is None else weight.sum()
+    avg_factor = torch.as_tensor(
+        avg_factor, dtype=pixel_loss.dtype, device=pixel_loss.device)
+    # As the release: 0 when there is nothing to average over.
+    return (avg_factor > 0).to(pixel_loss.dtype) * pixel_loss.sum() / \
+        avg_factor.clamp_min(1e-5)
 
 
 @MODELS.register_module()
@@ -41,8 +55,8 @@ class SoftCrossEntropyLoss(nn.Module):
 
     Args:
         use_hard_labels (bool): Use the one-hot argmax of the target instead
-            of the distribution itself. Defaults to False (soft targets, so
-            the sharpening temperature matters).
+            of the distribution itself. Defaults to False (soft targets, the
+            release's default, so the sharpening temperature matters).
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
     """
 
@@ -58,9 +72,11 @@ class SoftCrossEntropyLoss(nn.Module):
     def forward(self,
                 logits: Tensor,
                 target: Tensor,
-                valid: Optional[Tensor] = None) -> Tensor:
+                weight: Optional[Tensor] = None,
+                avg_factor: Optional[Union[Tensor, float]] = None) -> Tensor:
         """See :func:`soft_cross_entropy` for shapes."""
         if self.use_hard_labels:
             target = torch.zeros_like(target).scatter_(
                 1, target.argmax(dim=1, keepdim=True), 1.0)
-        return self.loss_weight * soft_cross_entropy(logits, target, valid)
+        return self.loss_weight * soft_cross_entropy(logits, target, weight,
+                                                     avg_factor)

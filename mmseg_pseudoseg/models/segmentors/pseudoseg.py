@@ -1,7 +1,7 @@
 """PseudoSeg: semi-supervised wrapper around an mmseg EncoderDecoder."""
 import copy
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -13,8 +13,11 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
 from torch import Tensor
 
 from ..utils.fusion import calibrated_fusion
+from ..utils.masks import valid_region_mask
 
 _MULTI_BRANCH = 'MultiBranchSegDataPreProcessor'
+PSEUDO_SOURCES = ('fused', 'sgc', 'decoder')
+TEST_HEADS = ('decode_head', 'sgc_head')
 
 
 @contextmanager
@@ -34,6 +37,21 @@ def _running_stats_frozen(module: nn.Module, frozen: bool) -> Iterator[None]:
     finally:
         for m, momentum in zip(norms, saved):
             m.momentum = momentum
+
+
+@contextmanager
+def _eval_mode(*modules: Optional[nn.Module]) -> Iterator[None]:
+    """Put modules in eval mode (BN running statistics, no dropout) and
+    restore each one's mode afterwards."""
+    modules = [m for m in modules if m is not None]
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes):
+            m.train(mode)
 
 
 def _prefixed(losses: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor]:
@@ -66,65 +84,82 @@ class PseudoSeg(BaseSegmentor):
     """PseudoSeg semi-supervised segmentor.
 
     From `PseudoSeg: Designing Pseudo Labels for Semantic Segmentation
-    <https://arxiv.org/abs/2010.09713>`_ (Zou et al., ICLR 2021). Wraps a
-    standard mmseg ``EncoderDecoder`` (DeepLabV3+ in our configs) and adds a
-    :class:`CAMHead`. One training step:
+    <https://arxiv.org/abs/2010.09713>`_ (Zou et al., ICLR 2021), as the
+    authors' release trains it. Wraps a standard mmseg ``EncoderDecoder``
+    and adds an :class:`SGCHead`. One step, one shared backbone:
 
-    1. supervised: the segmentor's own losses plus the CAM classification
-       loss on the labeled batch (keys ``sup_*``);
-    2. pseudo labels: decoder logits and SGC scores of the weak view, fused
-       by :func:`calibrated_fusion`, without gradient into the network;
-    3. unsupervised: cross-entropy of the strong view (same geometry)
-       against those pseudo labels (keys ``unsup_*``).
+    1. labeled batch, train mode: the segmentor's decode/auxiliary losses,
+       the classifier's BCE and the SGC head's CE (keys ``sup_*``);
+    2. weak view, train mode, no gradient: decoder logits ``m``;
+    3. weak view, **inference mode** (BN running statistics, no dropout),
+       no gradient: classifier -> image labels ``sigmoid >= 0.5`` ->
+       Grad-CAM -> SGC logits ``s`` (the SGC output BN in train mode, as in
+       the release); attention masked by the strong view's valid region;
+    4. pseudo labels ``calibrated_fusion(m, s, T)`` (one scale for the
+       whole batch), soft targets;
+    5. strong view, train mode: soft cross-entropy against them over the
+       pixels inside the image and outside the CutOut box, divided by
+       their number (keys ``unsup_*``).
 
-    Prediction is exactly the wrapped segmentor's, and a stock mmseg
-    checkpoint of that segmentor loads into this model (the CAM head then
-    starts from its initialisation).
+    Prediction is the wrapped segmentor's (or the SGC head's, with
+    ``test_head='sgc_head'``), and a stock mmseg checkpoint of that
+    segmentor loads into this model.
 
     Args:
         segmentor (dict): Config of an ``EncoderDecoder`` (or subclass).
-        cam_head (dict, optional): Config of the SGC head. None gives the
-            decoder-only pseudo-label ablation.
+        sgc_head (dict, optional): Config of the :class:`SGCHead`. None
+            (only with ``pseudo_src='decoder'``) drops the classifier and
+            SGC losses too.
         data_preprocessor (dict, optional): Preprocessor config. Unless it
             is a ``MultiBranchSegDataPreProcessor``, the segmentor's own
             ``data_preprocessor`` (if set) takes precedence; the plain one
             is wrapped in ``MultiBranchSegDataPreProcessor``.
-        unsup_weight (float): Weight of the unsupervised loss (the paper's
-            lambda). Defaults to 1.0.
+        unsup_weight (float): Weight of the consistency loss. Defaults to
+            1.0 (the release's).
         temperature (float): Sharpening temperature T. Defaults to 0.5.
-        confidence_threshold (float): Pixels whose fused confidence is below
-            this are left out of the unsupervised loss. Defaults to 0.0
-            (keep all; the soft targets already encode confidence).
-        unsup_loss (dict): Config of the unsupervised loss.
-            Defaults to ``dict(type='SoftCrossEntropyLoss')``.
+        calibrate (bool): Divide both sources by their joint RMS before the
+            softmax. False is the release's "no logit norm" ablation.
+            Defaults to True.
+        pseudo_src (str): 'fused' (the method), 'sgc' (SGC logits alone)
+            or 'decoder' (decoder logits alone); single sources are
+            softmaxed and sharpened without scaling, as in the release.
+            Defaults to 'fused'.
+        confidence_threshold (float): Pixels whose pseudo-label confidence
+            is below it are left out of the consistency loss (its
+            normaliser stays the number of valid pixels, as in the
+            release). Defaults to 0.0 (none).
+        unsup_loss (dict): Config of the consistency loss; hard targets are
+            ``dict(type='SoftCrossEntropyLoss', use_hard_labels=True)``.
+            Defaults to soft targets.
+        weak_inference_pass (bool): Run the weak view through the backbone
+            a second time in inference mode for the classifier and SGC
+            (pass 3). False reuses the train-mode features of pass 2: one
+            backbone forward cheaper, not the method. Defaults to True.
         strong_updates_bn_stats (bool): Whether the strong view's forward
-            updates BatchNorm running statistics. Defaults to False: the
-            strong colour operations shift the input statistics, and
-            running statistics averaged over them degraded evaluation
-            badly in our toy runs (see README). The strong forward still
-            normalises with its own batch statistics.
+            updates BatchNorm running statistics, as every train-mode pass
+            of the release does. Defaults to True.
+        test_head (str): 'decode_head' (the segmentor's predictions) or
+            'sgc_head' (the SGC head's, to evaluate it on its own).
+            Defaults to 'decode_head'.
         init_cfg (dict, optional): Initialization config.
     """
 
     def __init__(self,
                  segmentor: ConfigType,
-                 cam_head: OptConfigType = None,
+                 sgc_head: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  unsup_weight: float = 1.0,
                  temperature: float = 0.5,
+                 calibrate: bool = True,
+                 pseudo_src: str = 'fused',
                  confidence_threshold: float = 0.0,
                  unsup_loss: ConfigType = dict(type='SoftCrossEntropyLoss'),
-                 strong_updates_bn_stats: bool = False,
+                 weak_inference_pass: bool = True,
+                 strong_updates_bn_stats: bool = True,
+                 test_head: str = 'decode_head',
                  init_cfg: OptMultiConfig = None) -> None:
-        if unsup_weight < 0:
-            raise ValueError(
-                f'PseudoSeg.unsup_weight must be >= 0, got {unsup_weight}')
-        if temperature <= 0:
-            raise ValueError(
-                f'PseudoSeg.temperature must be > 0, got {temperature}')
-        if not 0.0 <= confidence_threshold < 1.0:
-            raise ValueError('PseudoSeg.confidence_threshold must be in '
-                             f'[0, 1), got {confidence_threshold}')
+        self._check_args(unsup_weight, temperature, pseudo_src,
+                         confidence_threshold, test_head, sgc_head)
         segmentor = copy.deepcopy(segmentor)
         super().__init__(
             data_preprocessor=_multi_branch_preprocessor(
@@ -139,21 +174,50 @@ class PseudoSeg(BaseSegmentor):
         # so init_weights gives the segmentor exactly the initialisation a
         # plain EncoderDecoder gets from the same seed (paired baselines).
         with torch.random.fork_rng(devices=[]):
-            self.cam_head = MODELS.build(cam_head) if cam_head else None
+            self.sgc_head = MODELS.build(sgc_head) if sgc_head else None
             self.unsup_loss = MODELS.build(unsup_loss)
-        if self.cam_head is not None and \
-                self.cam_head.num_classes != self.num_classes:
+        if self.sgc_head is not None and \
+                self.sgc_head.num_classes != self.num_classes:
             raise ValueError(
-                f'PseudoSeg.cam_head.num_classes ({self.cam_head.num_classes})'
-                ' must equal the decode head num_classes '
+                f'PseudoSeg.sgc_head.num_classes ({self.sgc_head.num_classes})'
+                ' must equal model.segmentor.decode_head.num_classes '
                 f'({self.num_classes})')
         self.unsup_weight = float(unsup_weight)
         self.temperature = float(temperature)
+        self.calibrate = bool(calibrate)
+        self.pseudo_src = pseudo_src
         self.confidence_threshold = float(confidence_threshold)
+        self.weak_inference_pass = bool(weak_inference_pass)
         self.strong_updates_bn_stats = bool(strong_updates_bn_stats)
+        self.test_head = test_head
         # Set by PseudoLabelFusionHook (ramp-up); 1.0 without the hook.
         self.unsup_scale = 1.0
         self._pl_stats: Dict[str, Tensor] = {}
+
+    @staticmethod
+    def _check_args(unsup_weight, temperature, pseudo_src,
+                    confidence_threshold, test_head, sgc_head) -> None:
+        if unsup_weight < 0:
+            raise ValueError(
+                f'PseudoSeg.unsup_weight must be >= 0, got {unsup_weight}')
+        if temperature <= 0:
+            raise ValueError(
+                f'PseudoSeg.temperature must be > 0, got {temperature}')
+        if not 0.0 <= confidence_threshold < 1.0:
+            raise ValueError('PseudoSeg.confidence_threshold must be in '
+                             f'[0, 1), got {confidence_threshold}')
+        if pseudo_src not in PSEUDO_SOURCES:
+            raise ValueError(f'PseudoSeg.pseudo_src must be one of '
+                             f'{PSEUDO_SOURCES}, got {pseudo_src!r}')
+        if test_head not in TEST_HEADS:
+            raise ValueError(f'PseudoSeg.test_head must be one of '
+                             f'{TEST_HEADS}, got {test_head!r}')
+        if not sgc_head and (pseudo_src != 'decoder'
+                             or test_head == 'sgc_head'):
+            raise ValueError(
+                f'PseudoSeg.sgc_head is None, which needs pseudo_src='
+                f"'decoder' and test_head='decode_head' (got pseudo_src="
+                f'{pseudo_src!r}, test_head={test_head!r})')
 
     # ------------------------------------------------------------------
     # Small API used by PseudoLabelFusionHook.
@@ -172,9 +236,10 @@ class PseudoSeg(BaseSegmentor):
         """Detached statistics of the last batch of pseudo labels.
 
         Returns:
-            dict[str, Tensor]: ``class_hist`` (K,) pixel counts of valid
-            pseudo labels per class, ``conf_sum`` and ``valid_pixels``,
-            ``total_pixels`` (scalars). Empty before the first step.
+            dict[str, Tensor]: ``class_hist`` (K,) pixel counts of kept
+            pseudo labels per class, ``conf_sum`` and ``valid_pixels`` over
+            kept pixels, ``total_pixels`` (pixels inside the image and
+            outside CutOut). Empty before the first step.
         """
         return dict(self._pl_stats)
 
@@ -182,7 +247,7 @@ class PseudoSeg(BaseSegmentor):
     # Training.
     def loss(self, inputs: Dict[str, Tensor],
              data_samples: Dict[str, SampleList]) -> Dict[str, Tensor]:
-        """Supervised loss, pseudo labels from the weak view, unsupervised
+        """Supervised losses, pseudo labels from the weak view, consistency
         loss on the strong view.
 
         Args:
@@ -200,77 +265,106 @@ class PseudoSeg(BaseSegmentor):
                            f'{sorted(missing)}; train it with MixedDataset')
         losses = _prefixed(
             self.supervised_loss(inputs['sup'], data_samples['sup']), 'sup_')
-        probs, valid, diagnostics = self.pseudo_labels(
-            inputs['weak'], data_samples['weak'])
+        # In the image, outside the strong view's CutOut box.
+        region = valid_region_mask(data_samples['strong'],
+                                   inputs['strong'].shape[2:],
+                                   inputs['strong'].device)
+        probs, keep, diagnostics = self.pseudo_labels(
+            inputs['weak'], data_samples['weak'], region)
         losses.update(_prefixed(diagnostics, 'unsup_'))
         losses.update(
             _prefixed(
-                self.unsupervised_loss(inputs['strong'], probs, valid),
-                'unsup_'))
+                self.unsupervised_loss(inputs['strong'], probs, keep,
+                                       region), 'unsup_'))
         return losses
 
     def supervised_loss(self, inputs: Tensor,
                         data_samples: SampleList) -> Dict[str, Tensor]:
-        """Segmentor losses and CAM loss from one backbone pass."""
+        """Segmentor, classifier and SGC losses from one backbone pass."""
         seg = self.segmentor
         x = seg.extract_feat(inputs)
         losses = seg._decode_head_forward_train(x, data_samples)
         if seg.with_auxiliary_head:
             losses.update(seg._auxiliary_head_forward_train(x, data_samples))
-        if self.cam_head is not None:
+        if self.sgc_head is not None:
             losses.update(
-                _prefixed(self.cam_head.loss(x, data_samples), 'cam.'))
+                _prefixed(
+                    self.sgc_head.loss(x, data_samples, seg.train_cfg),
+                    'sgc.'))
         return losses
 
     @torch.no_grad()
     def pseudo_labels(
-            self, inputs: Tensor, data_samples: SampleList
+            self, inputs: Tensor, data_samples: SampleList, region: Tensor
     ) -> Tuple[Tensor, Tensor, Dict[str, Tensor]]:
-        """Calibrated pseudo labels of the weak view (no gradient).
+        """Pseudo labels of the weak view (no gradient).
 
         Args:
             inputs (Tensor): Weak view, (B, 3, H, W).
-            data_samples (list[SegDataSample]): Their metainfo
-                (``img_shape`` marks the unpadded region); ``gt_sem_seg``,
-                if present, is used only for the accuracy diagnostics.
+            data_samples (list[SegDataSample]): Their metainfo;
+                ``gt_image_labels``, if every sample has it, replaces the
+                classifier's decisions in Grad-CAM; ``gt_sem_seg``, if
+                present, serves only the accuracy diagnostics.
+            region (Tensor): (B, H, W) bool, inside the image and outside
+                the strong view's CutOut box; masks the SGC attention.
 
         Returns:
-            tuple: probabilities (B, K, H, W), valid mask (B, H, W) and a
-            dict of detached diagnostics.
+            tuple: probabilities (B, K, H, W), the pixels kept for the loss
+            (B, H, W) and a dict of detached diagnostics.
         """
         x = self.segmentor.extract_feat(inputs)
-        decode_head = self.segmentor.decode_head
-        seg_logits = decode_head.forward(x)
-        cam = None
-        if self.cam_head is not None:
-            cam = self._resize(self.cam_head.sgc(x), seg_logits.shape[2:])
-        probs = self._resize(
-            calibrated_fusion(seg_logits, cam, self.temperature),
-            inputs.shape[2:])
+        seg_logits = self.segmentor.decode_head.forward(x)
+        sgc_logits = None
+        if self.pseudo_src != 'decoder':
+            sgc_logits = self._resize(
+                self._weak_sgc_logits(inputs, x, data_samples, region),
+                seg_logits.shape[2:])
+        if self.pseudo_src == 'fused':
+            probs = calibrated_fusion(
+                seg_logits,
+                sgc_logits,
+                self.temperature,
+                calibrate=self.calibrate)
+        else:
+            single = sgc_logits if self.pseudo_src == 'sgc' else seg_logits
+            probs = calibrated_fusion(single, None, self.temperature)
+        probs = self._resize(probs, inputs.shape[2:])
         conf, labels = probs.max(dim=1)
-        in_image = self._image_region(inputs, data_samples)
-        valid = in_image & (conf >= self.confidence_threshold)
-
+        keep = region & (conf >= self.confidence_threshold)
         self._pl_stats = dict(
             class_hist=torch.bincount(
-                labels[valid], minlength=self.num_classes).float(),
-            conf_sum=conf[valid].sum(),
-            valid_pixels=valid.sum().float(),
-            total_pixels=in_image.sum().float())
-        n_in_image = in_image.sum().clamp_min(1)
+                labels[keep], minlength=self.num_classes).float(),
+            conf_sum=conf[keep].sum(),
+            valid_pixels=keep.sum().float(),
+            total_pixels=region.sum().float())
+        n_region = region.sum().clamp_min(1)
         diagnostics = dict(
-            pl_conf=conf[in_image].sum() / n_in_image,
-            pl_valid_ratio=valid.sum() / n_in_image)
+            pl_conf=conf[region].sum() / n_region,
+            pl_valid_ratio=keep.sum() / n_region)
         if all('gt_sem_seg' in s for s in data_samples):
-            decoder_labels = self._resize(seg_logits,
-                                          inputs.shape[2:]).argmax(dim=1)
+            predictions = dict(
+                pl_acc=labels,
+                pl_acc_decoder=self._resize(seg_logits,
+                                            inputs.shape[2:]).argmax(dim=1))
+            if sgc_logits is not None:
+                predictions['pl_acc_sgc'] = self._resize(
+                    sgc_logits, inputs.shape[2:]).argmax(dim=1)
             diagnostics.update(
-                self._accuracies(
-                    data_samples,
-                    in_image,
-                    pl_acc=labels,
-                    pl_acc_decoder=decoder_labels))
-        return probs, valid, {k: v.float() for k, v in diagnostics.items()}
+                self._accuracies(data_samples, region, **predictions))
+        return probs, keep, {k: v.float() for k, v in diagnostics.items()}
+
+    def _weak_sgc_logits(self, inputs: Tensor, train_feats: List[Tensor],
+                         data_samples: SampleList, region: Tensor) -> Tensor:
+        """SGC logits of the weak view from the inference-mode pass."""
+        seg = self.segmentor
+        feats = train_feats
+        if self.weak_inference_pass:
+            with _eval_mode(seg.backbone, getattr(seg, 'neck', None)):
+                feats = seg.extract_feat(inputs)
+        labels = self.sgc_head.given_image_labels(data_samples)
+        if labels is None:
+            labels = self.sgc_head.predict_image_labels(feats)
+        return self.sgc_head(feats, labels.to(inputs.device), region)
 
     def _accuracies(self, data_samples: SampleList, region: Tensor,
                     **predictions: Tensor) -> Dict[str, Tensor]:
@@ -287,15 +381,21 @@ class PseudoSeg(BaseSegmentor):
 
     def _resize(self, x: Tensor, size) -> Tensor:
         """Bilinear resize of (B, C, h, w) maps, as the decode head does."""
+        if tuple(x.shape[2:]) == tuple(size):
+            return x
         return F.interpolate(
             x,
             size=size,
             mode='bilinear',
             align_corners=self.segmentor.decode_head.align_corners)
 
-    def unsupervised_loss(self, inputs: Tensor, probs: Tensor,
-                          valid: Tensor) -> Dict[str, Tensor]:
-        """Weighted loss of the strong view against the pseudo labels."""
+    def unsupervised_loss(self, inputs: Tensor, probs: Tensor, keep: Tensor,
+                          region: Tensor) -> Dict[str, Tensor]:
+        """Weighted consistency loss of the strong view.
+
+        Sums the per-pixel loss over ``keep`` and divides by the number of
+        ``region`` pixels (inside the image, outside CutOut).
+        """
         with _running_stats_frozen(self.segmentor,
                                    not self.strong_updates_bn_stats):
             logits = self.segmentor.decode_head.forward(
@@ -303,27 +403,30 @@ class PseudoSeg(BaseSegmentor):
         logits = self._resize(logits, inputs.shape[2:])
         weight = self.unsup_weight * self.unsup_scale
         return dict(
-            loss_ce=weight * self.unsup_loss(logits, probs, valid),
+            loss_ce=weight *
+            self.unsup_loss(logits, probs, keep, region.sum()),
             weight=logits.new_tensor(weight))
 
-    @staticmethod
-    def _image_region(inputs: Tensor, data_samples: SampleList) -> Tensor:
-        """(B, H, W) mask of the unpadded image area of each sample."""
-        mask = torch.zeros((inputs.shape[0], ) + inputs.shape[2:],
-                           dtype=torch.bool,
-                           device=inputs.device)
-        for i, sample in enumerate(data_samples):
-            h, w = sample.metainfo.get('img_shape', inputs.shape[2:])
-            mask[i, :h, :w] = True
-        return mask
-
     # ------------------------------------------------------------------
-    # Inference: exactly the wrapped segmentor.
+    # Inference: the wrapped segmentor (or its SGC head).
     def predict(self,
                 inputs: Tensor,
                 data_samples: OptSampleList = None) -> SampleList:
-        """Predict with the wrapped segmentor (see ``EncoderDecoder``)."""
-        return self.segmentor.predict(inputs, data_samples)
+        """Predict with the wrapped segmentor (see ``EncoderDecoder``).
+
+        With ``test_head='sgc_head'`` the SGC head takes the decode head's
+        place for this call (same whole/slide inference and
+        post-processing), so its own mIoU can be measured.
+        """
+        if self.test_head == 'decode_head':
+            return self.segmentor.predict(inputs, data_samples)
+        seg = self.segmentor
+        decode_head = seg.decode_head
+        seg.decode_head = self.sgc_head
+        try:
+            return seg.predict(inputs, data_samples)
+        finally:
+            seg.decode_head = decode_head
 
     def _forward(self,
                  inputs: Tensor,
@@ -353,7 +456,7 @@ class PseudoSeg(BaseSegmentor):
         """
         inner = prefix + 'segmentor.'
         if not any(key.startswith(inner) for key in state_dict):
-            own = (prefix + 'cam_head.', prefix + 'data_preprocessor.',
+            own = (prefix + 'sgc_head.', prefix + 'data_preprocessor.',
                    prefix + 'unsup_loss.')
             for key in [
                     k for k in state_dict

@@ -1,10 +1,10 @@
-from .cam import (attention_refine, autograd_grad_cam, cosine_affinity,
-                  gap_linear_grad_cam, image_labels_from_seg, normalize_cam,
-                  sgc_scores)
+from .cam import (autograd_grad_cam, grad_cam, image_labels_from_seg,
+                  sgc_attention)
 from .fusion import calibrated_fusion, joint_rms, sharpen
+from .masks import resize_mask, valid_region_mask
 
 __all__ = [
-    'attention_refine', 'autograd_grad_cam', 'cosine_affinity',
-    'gap_linear_grad_cam', 'image_labels_from_seg', 'normalize_cam',
-    'sgc_scores', 'calibrated_fusion', 'joint_rms', 'sharpen'
+    'autograd_grad_cam', 'grad_cam', 'image_labels_from_seg',
+    'sgc_attention', 'calibrated_fusion', 'joint_rms', 'sharpen',
+    'resize_mask', 'valid_region_mask'
 ]

@@ -1,38 +1,111 @@
-"""Grad-CAM and self-attention refinement for the SGC map (Sec. 3.2).
+"""Grad-CAM and the self-attention Grad-CAM (SGC) refinement (Sec. 3.2).
 
 Shape key:
-    B: batch, C: feature channels,
+    B: batch, C: feature channels, D: query/key channels,
     K: classes including background (index 0), F = K - 1 foreground classes,
     h, w: feature-map spatial size, N = h * w.
 
 Only torch is imported here: no registry, no mmengine.
 """
-from typing import Callable
+import math
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+# Logit given to masked query/key pairs before the softmax (the release's).
+MASKED_LOGIT = -1e9
 
-def gap_linear_grad_cam(features: Tensor, weight: Tensor) -> Tensor:
-    """Grad-CAM of a GAP + linear classifier, in closed form.
 
-    For ``y_f = sum_c W_fc * mean_ij A_c(i, j) + b_f`` the gradient
-    ``dy_f / dA_c(i, j) = W_fc / N`` is constant in space, so the Grad-CAM
-    channel weights are ``alpha_fc = mean_ij(W_fc / N) = W_fc / N`` and
-    ``GradCAM_f = ReLU(sum_c alpha_fc A_c) = ReLU(W_f . A) / N``: no backward
-    pass is needed. Reduces over C only.
+def grad_cam(features: Tensor, weight: Tensor, image_labels: Tensor) -> Tensor:
+    """Max-normalised Grad-CAM of a GAP + linear classifier, closed form.
+
+    For ``y_f = sum_c W[f, c] * mean_ij A_c(i, j) + b_f`` the gradient
+    ``dy_f / dA_c(i, j) = W[f, c] / N`` is constant in space, so Grad-CAM
+    ``ReLU(sum_c mean_ij(dy_f / dA_c) A_c)`` is ``ReLU(W_f . A) / N``; the
+    positive factor ``1 / N`` disappears in the max-normalisation, so
+    ``cam_f = ReLU(sum_c W[f, c] A_c)`` and no backward pass is needed.
+
+    Each map is multiplied by the binary image label of its class, then
+    divided by its own spatial maximum (reduces over h, w per (image,
+    class)); a map whose maximum is 0 stays 0. Gradients are not stopped
+    here: callers pass detached features, as the method does.
 
     Args:
         features (Tensor): A, (B, C, h, w), the classifier's input.
         weight (Tensor): W, (F, C), the linear layer's weight.
+        image_labels (Tensor): (B, F) binary (0/1) image-level labels.
 
     Returns:
-        Tensor: (B, F, h, w), non-negative.
+        Tensor: (B, F, h, w) in [0, 1].
     """
-    h, w = features.shape[-2:]
-    cam = torch.einsum('fc,bchw->bfhw', weight, features)
-    return F.relu(cam) / (h * w)
+    if image_labels.shape != (features.shape[0], weight.shape[0]):
+        raise ValueError(
+            f'grad_cam: image_labels {tuple(image_labels.shape)} must be '
+            f'(B, F) = ({features.shape[0]}, {weight.shape[0]})')
+    cam = F.relu(torch.einsum('fc,bchw->bfhw', weight, features))
+    cam = cam * image_labels[:, :, None, None].to(cam.dtype)
+    peak = cam.amax(dim=(2, 3), keepdim=True)
+    return torch.where(peak > 0, cam / peak.clamp_min(1e-30),
+                       torch.zeros_like(cam))
+
+
+def sgc_attention(cam: Tensor,
+                  query: Tensor,
+                  key: Tensor,
+                  valid_mask: Optional[Tensor] = None,
+                  residual: bool = True) -> Tensor:
+    """Refine Grad-CAM by self-attention and add a background score.
+
+    ``att = softmax_j(q_i . k_j / sqrt(D))`` (B, N, N), normalised over the
+    keys j; pairs where the query or the key lies outside ``valid_mask``
+    get the logit -1e9 (a fully masked query row becomes uniform; those
+    positions are padding). The value is the CAM itself:
+
+    - ``residual=True`` (the release's "v2"): ``r = att @ cam + cam``, so
+      foreground scores lie in [0, 2], background ``2 - max_f r_f``;
+    - ``residual=False`` ("v1"): ``r = att @ cam``, background
+      ``1 - max_f r_f``.
+
+    The attention is computed in float32 (the -1e9 mask overflows fp16).
+
+    Args:
+        cam (Tensor): (B, F, h, w) normalised Grad-CAM (see
+            :func:`grad_cam`).
+        query (Tensor): (B, D, h, w) projected queries.
+        key (Tensor): (B, D, h, w) projected keys.
+        valid_mask (Tensor, optional): (B, h, w) bool, True where the
+            position is inside the image (and outside the strong view's
+            CutOut box). None: every position is valid.
+        residual (bool): v2 (True) or v1 (False). Defaults to True.
+
+    Returns:
+        Tensor: (B, K, h, w) float32 scores before the output conv, with
+        background at index 0.
+    """
+    b, f, h, w = cam.shape
+    if query.shape != key.shape or query.shape[0] != b or \
+            query.shape[2:] != cam.shape[2:]:
+        raise ValueError(
+            f'sgc_attention: query {tuple(query.shape)} and key '
+            f'{tuple(key.shape)} must be (B, D, h, w) with B, h, w of cam '
+            f'{tuple(cam.shape)}')
+    q = query.float().flatten(2)  # (B, D, N)
+    k = key.float().flatten(2)
+    logits = q.transpose(1, 2) @ k / math.sqrt(q.shape[1])  # (B, N, N)
+    if valid_mask is not None:
+        valid = valid_mask.reshape(b, h * w)
+        pairs = valid[:, :, None] & valid[:, None, :]
+        logits = logits.masked_fill(~pairs, MASKED_LOGIT)
+    att = torch.softmax(logits, dim=-1)
+    values = cam.float().flatten(2)  # (B, F, N)
+    refined = values @ att.transpose(1, 2)  # r[b, f, i] = sum_j a_ij c_fj
+    if residual:
+        refined = refined + values
+    top = 2.0 if residual else 1.0
+    background = top - refined.amax(dim=1, keepdim=True)
+    return torch.cat([background, refined], dim=1).view(b, f + 1, h, w)
 
 
 def autograd_grad_cam(features: Tensor,
@@ -40,9 +113,9 @@ def autograd_grad_cam(features: Tensor,
     """Reference Grad-CAM by autograd, for any classifier of a feature map.
 
     ``alpha_fc = mean_ij dy_f / dA_c(i, j)``; ``cam_f = ReLU(sum_c alpha_fc
-    A_c)``. Samples must be independent in ``classifier`` (no batch
-    statistics), since the class scores are summed over the batch before
-    differentiation. Used to test :func:`gap_linear_grad_cam`.
+    A_c)``, not normalised. Samples must be independent in ``classifier``
+    (no batch statistics), since the class scores are summed over the batch
+    before differentiation. Used to test :func:`grad_cam`.
 
     Args:
         features (Tensor): A, (B, C, h, w).
@@ -61,76 +134,6 @@ def autograd_grad_cam(features: Tensor,
             alpha = grad.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
             cams.append(F.relu((alpha * features).sum(dim=1)))
     return torch.stack(cams, dim=1).detach()
-
-
-def cosine_affinity(features: Tensor, temperature: float = 0.1) -> Tensor:
-    """Row-stochastic affinity from feature self-similarity.
-
-    ``A[b, i, j] = softmax_j(cos(x_i, x_j) / temperature)``; reduces over C
-    for the cosine and normalises over j. A small temperature keeps each
-    position attending to positions that look like it, so class evidence
-    spreads within an object and not into the background.
-
-    Args:
-        features (Tensor): (B, C, h, w).
-        temperature (float): Softmax temperature > 0. Defaults to 0.1.
-
-    Returns:
-        Tensor: (B, N, N), each row sums to 1.
-    """
-    if temperature <= 0:
-        raise ValueError(f'temperature must be > 0, got {temperature}')
-    x = F.normalize(features.flatten(2), dim=1)  # (B, C, N)
-    return torch.softmax(x.transpose(1, 2) @ x / temperature, dim=-1)
-
-
-def attention_refine(maps: Tensor, affinity: Tensor) -> Tensor:
-    """Propagate maps along an affinity: ``out_i = sum_j A_ij map_j``.
-
-    Args:
-        maps (Tensor): (B, F, h, w).
-        affinity (Tensor): (B, N, N), rows sum to 1.
-
-    Returns:
-        Tensor: (B, F, h, w). A spatially constant map is left unchanged.
-    """
-    b, f, h, w = maps.shape
-    out = maps.flatten(2) @ affinity.transpose(1, 2)  # (B, F, N)
-    return out.view(b, f, h, w)
-
-
-def normalize_cam(cam: Tensor, eps: float = 1e-5) -> Tensor:
-    """Scale each (sample, class) map to [0, 1] by its spatial maximum.
-
-    Reduces over h, w only.
-
-    Args:
-        cam (Tensor): (B, F, h, w), non-negative.
-        eps (float): Added to the maximum so empty maps stay zero.
-
-    Returns:
-        Tensor: (B, F, h, w) in [0, 1].
-    """
-    return cam / (cam.amax(dim=(2, 3), keepdim=True) + eps)
-
-
-def sgc_scores(cam: Tensor, class_probs: Tensor) -> Tensor:
-    """Turn normalised foreground CAMs into K-class SGC scores.
-
-    Foreground scores are the [0, 1] CAMs weighted by the image-level class
-    probability, so classes the classifier deems absent get low scores
-    everywhere. The background score is ``1 - max_f fg_f`` (reduces over F).
-
-    Args:
-        cam (Tensor): (B, F, h, w) in [0, 1].
-        class_probs (Tensor): (B, F) image-level probabilities in [0, 1].
-
-    Returns:
-        Tensor: (B, K, h, w) with background at index 0.
-    """
-    fg = cam * class_probs[:, :, None, None]
-    bg = 1 - fg.amax(dim=1, keepdim=True)
-    return torch.cat([bg, fg], dim=1)
 
 
 def image_labels_from_seg(seg: Tensor, num_classes: int,

@@ -12,31 +12,28 @@ import torch
 from torch import Tensor
 
 
-def joint_rms(*logits: Tensor, dim: int = 1, eps: float = 1e-6) -> Tensor:
-    """Root mean square of several logit maps taken jointly along ``dim``.
+def joint_rms(*logits: Tensor, eps: float = 1e-8) -> Tensor:
+    """One scale for all given logit tensors: ``sqrt(mean(x^2) + eps)``.
 
-    The maps are treated as one concatenated vector along ``dim`` (the class
-    axis), so each pixel gets one scale shared by every source. No other axis
-    is reduced.
+    The mean runs over EVERY element of every tensor (all images, classes
+    and pixels), as if they were concatenated: the result is one scalar,
+    not a per-pixel or per-image scale. A per-pixel scale would divide a
+    confident pixel's large logits and an uncertain pixel's small ones to
+    the same magnitude and erase the difference the fusion is meant to keep.
 
     Args:
-        *logits (Tensor): Maps of identical shape, e.g. (B, K, H, W).
-        dim (int): The class axis. Defaults to 1.
-        eps (float): Lower bound of the result, keeps the division finite
-            where every logit is zero. Defaults to 1e-6.
+        *logits (Tensor): Tensors of any shapes, e.g. (B, K, H, W) each.
+        eps (float): Added under the square root, so all-zero inputs give
+            ``sqrt(eps)`` instead of 0. Defaults to 1e-8 (the release's).
 
     Returns:
-        Tensor: (B, 1, H, W) for (B, K, H, W) inputs (``dim`` kept, size 1).
+        Tensor: A 0-dim float32 tensor.
     """
     if not logits:
         raise ValueError('joint_rms needs at least one tensor')
-    shape = logits[0].shape
-    for i, x in enumerate(logits):
-        if x.shape != shape:
-            raise ValueError(f'joint_rms: input {i} has shape '
-                             f'{tuple(x.shape)}, expected {tuple(shape)}')
-    squares = torch.cat([x.float().square() for x in logits], dim=dim)
-    return squares.mean(dim=dim, keepdim=True).sqrt().clamp_min(eps)
+    total = sum(x.float().square().sum() for x in logits)
+    count = sum(x.numel() for x in logits)
+    return torch.sqrt(total / count + eps)
 
 
 def sharpen(probs: Tensor, temperature: float = 0.5, dim: int = 1) -> Tensor:
@@ -61,32 +58,43 @@ def sharpen(probs: Tensor, temperature: float = 0.5, dim: int = 1) -> Tensor:
 
 
 def calibrated_fusion(seg_logits: Tensor,
-                      cam_logits: Optional[Tensor],
-                      temperature: float = 0.5) -> Tensor:
-    """Fuse decoder and SGC logits into calibrated pseudo-label probabilities.
+                      sgc_logits: Optional[Tensor],
+                      temperature: float = 0.5,
+                      *,
+                      calibrate: bool = True) -> Tensor:
+    """Fuse decoder and SGC logits into pseudo-label probabilities.
 
-    ``F = Sharpen((Softmax(m / N) + Softmax(s / N)) / 2, T)`` where
-    ``N = joint_rms(m, s)`` is computed per pixel over the concatenation of
-    both class vectors (2K values). Dividing both sources by one shared scale
-    keeps their relative confidence while removing the arbitrary logit
-    magnitude of each network, which is what makes the average meaningful.
-    With ``cam_logits=None`` this is the single-source ablation
-    ``Sharpen(Softmax(m / rms(m)), T)``.
+    ``F = Sharpen((Softmax(m / N) + Softmax(s / N)) / 2, T)`` with
+    ``N = joint_rms(m, s)``: ONE scalar, the root mean square over every
+    element of both tensors of the (per-process) batch. Dividing both
+    sources by the same scale removes the arbitrary magnitude of the two
+    networks' logits while keeping which pixels (and which source) are
+    more confident. Softmax and sharpening reduce over K only.
+
+    With ``sgc_logits=None`` this is the release's decoder-only ablation
+    ``Sharpen(Softmax(m), T)``: with one source there is nothing to put on
+    a common scale, and the release divides by nothing.
 
     Args:
         seg_logits (Tensor): Decoder logits m, (B, K, H, W).
-        cam_logits (Tensor, optional): SGC scores s, (B, K, H, W), already
+        sgc_logits (Tensor, optional): SGC logits s, (B, K, H, W), already
             resized to the decoder's resolution.
         temperature (float): Sharpening temperature T. Defaults to 0.5.
+        calibrate (bool): Divide both sources by ``N``. False gives the
+            release's fusion without the scaling. Defaults to True.
 
     Returns:
-        Tensor: (B, K, H, W) probabilities; they sum to 1 along dim 1.
+        Tensor: (B, K, H, W) float32 probabilities summing to 1 over K.
     """
-    if cam_logits is None:
-        norm = joint_rms(seg_logits)
-        return sharpen(torch.softmax(seg_logits.float() / norm, dim=1),
-                       temperature)
-    norm = joint_rms(seg_logits, cam_logits)
-    mean_probs = (torch.softmax(seg_logits.float() / norm, dim=1) +
-                  torch.softmax(cam_logits.float() / norm, dim=1)) / 2
+    if sgc_logits is None:
+        return sharpen(torch.softmax(seg_logits.float(), dim=1), temperature)
+    if sgc_logits.shape != seg_logits.shape:
+        raise ValueError(
+            f'calibrated_fusion: sgc_logits {tuple(sgc_logits.shape)} must '
+            f'match seg_logits {tuple(seg_logits.shape)}; resize them to the '
+            'decoder resolution first')
+    m, s = seg_logits.float(), sgc_logits.float()
+    scale = joint_rms(m, s) if calibrate else 1.0
+    mean_probs = (torch.softmax(m / scale, dim=1) +
+                  torch.softmax(s / scale, dim=1)) / 2
     return sharpen(mean_probs, temperature)
