@@ -298,3 +298,29 @@ def test_coco_as_extra_unlabeled_data_for_voc(converted):
                                           '000000000002.jpg')
     assert sample['img'].shape == (4, 5, 3)
     assert 'seg_map_path' not in sample and 'gt_seg_map' not in sample
+
+
+def test_high_data_mixed_dataset_checks_classes(converted, tmp_path):
+    root, _ = converted
+    voc = tmp_path / 'VOC2012'
+    (voc / 'JPEGImages').mkdir(parents=True)
+    (voc / 'ids.txt').write_text('2007_000032\n')
+    labeled = dict(
+        type='PascalVOCDataset',
+        data_root=str(voc),
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ids.txt')
+    unlabeled = dict(
+        type='PascalVOCDataset',
+        data_root=root,
+        data_prefix=dict(img_path=''),
+        ann_file='splits/train2017.txt')
+    mixed = DATASETS.build(
+        dict(type='MixedDataset', labeled=labeled, unlabeled=unlabeled))
+    assert len(mixed) == 2
+    # COCO's own 81 classes would not fit the 21-class VOC model.
+    unlabeled['type'] = 'COCO81Dataset'
+    with pytest.raises(ValueError, match='different classes'):
+        DATASETS.build(
+            dict(type='MixedDataset', labeled=labeled, unlabeled=unlabeled))
