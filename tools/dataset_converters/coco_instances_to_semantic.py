@@ -13,17 +13,17 @@ the json lists, one single-channel PNG of the image's size to
 - 255 (ignore), two cases:
   * a pixel covered by non-crowd instances of two or more different
     categories: the annotation does not say which is in front (torchvision's
-    COCO segmentation reference ignores overlaps too). Overlapping instances
+    COCO segmentation reference sets them to 255 too). Overlapping instances
     of one category keep that category.
   * a pixel inside a crowd region (``iscrowd=1``) that no non-crowd instance
     covers: crowd masks are coarse blobs over many objects and the gaps
     between them, so neither the class nor background is a reliable label
-    (DeepLab's COCO converters ignore crowd pixels by default). With
+    (DeepLab's COCO panoptic converter ignores crowd pixels by default). With
     ``--crowd class`` crowd regions count as instances of their category
     instead. PseudoSeg's release ships only pre-made TFRecords, so its exact
     choice is not recoverable; record the option with your results.
 - Images without annotations are all background (they stay in the lists,
-  like in the paper's 118,287-image train2017).
+  as in the release's 118,287-image train2017).
 
 Id lists (the format of the shipped COCO lists, e.g.
 ``train2017/000000177254``; an id names the image ``COCO_ROOT/<id>.jpg`` and
