@@ -18,6 +18,12 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmseg_pseudoseg', 'mmseg_pseudoseg.*']),
+    # The standard split lists (ids) ship with the package; see
+    # mmseg_pseudoseg/data_splits/README.md.
+    package_data={
+        'mmseg_pseudoseg':
+        ['data_splits/README.md', 'data_splits/**/*.txt']
+    },
     python_requires='>=3.8',
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require=dict(tests=read_requirements('requirements/tests.txt')),

@@ -104,23 +104,49 @@ def test_make_splits_counts_disjoint_and_seeded():
     assert make_splits(train, train + aug, (8, ), seed=1)[8] != splits[8]
 
 
-def test_make_voc_splits_tool(tmp_path):
-    seg_sets = tmp_path / 'ImageSets' / 'Segmentation'
-    seg_sets.mkdir(parents=True)
-    (seg_sets / 'train.txt').write_text(''.join(f'{i}\n' for i in range(32)))
-    (seg_sets / 'aug.txt').write_text(''.join(
-        f'{i}\n' for i in range(32, 100)))
-    cmd = [sys.executable, osp.join(REPO, 'tools/make_voc_splits.py'),
-           str(tmp_path)]
+def test_make_custom_splits_tool(tmp_path):
+    pool = tmp_path / 'fine.txt'
+    pool.write_text(''.join(f'f{i:02d}\n' for i in range(32)))
+    extra = tmp_path / 'extra.txt'
+    extra.write_text(''.join(f'e{i:02d}\n' for i in range(68)))
+    out_dir = tmp_path / 'splits'
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools/make_custom_splits.py'),
+        str(pool),
+        str(out_dir), '--all-ids',
+        str(pool),
+        str(extra), '--denominators', '8', '16', '--seed', '3'
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert 'splits/1-16/labeled.txt: 2 ids' in out.stdout
-    labeled = read_split(str(tmp_path / 'splits/1-8/labeled.txt'))
-    unlabeled = read_split(str(tmp_path / 'splits/1-8/unlabeled.txt'))
+    labeled = read_split(str(out_dir / '1-8/labeled.txt'))
+    unlabeled = read_split(str(out_dir / '1-8/unlabeled.txt'))
     assert len(labeled) == 4 and len(unlabeled) == 96
-    # Missing train.txt: the error names it.
-    os.remove(seg_sets / 'train.txt')
+    assert all(i.startswith('f') for i in labeled)
+    assert not set(labeled) & set(unlabeled)
+    # The same draw as the library function with the same seed.
+    fine = read_split(str(pool))
+    assert labeled == make_splits(fine, fine, (8, ), seed=3)[8][0]
+    assert not osp.exists(out_dir / '1-2')
+    # Without --all-ids the unlabeled set is the rest of the pool.
+    subprocess.run(cmd[:4], capture_output=True, check=True)
+    assert len(read_split(str(out_dir / '1-8/unlabeled.txt'))) == 28
+    # A missing pool file: the error names it.
+    os.remove(pool)
     out = subprocess.run(cmd, capture_output=True, text=True)
-    assert out.returncode != 0 and 'train.txt does not exist' in out.stderr
+    assert out.returncode != 0 and 'fine.txt does not exist' in out.stderr
+
+
+def test_old_voc_split_tool_points_at_the_shipped_lists():
+    out = subprocess.run(
+        [sys.executable,
+         osp.join(REPO, 'tools/make_voc_splits.py'), 'data'],
+        capture_output=True,
+        text=True)
+    assert out.returncode != 0
+    assert 'data_splits' in out.stderr
+    assert 'tools/make_custom_splits.py' in out.stderr
 
 
 def test_write_splits_layout(tmp_path):

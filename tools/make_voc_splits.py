@@ -1,38 +1,13 @@
-"""Write deterministic PseudoSeg splits for Pascal VOC 2012.
+"""Removed: Pascal VOC uses the shipped standard split lists.
 
-Labeled: ceil(1464 / n) ids sampled (seeded) from
-ImageSets/Segmentation/train.txt. Unlabeled: every other id of train.txt and
-aug.txt (the 10582-image augmented set made by mmseg's voc_aug.py).
-Writes DATA_ROOT/splits/1-{n}/{labeled,unlabeled}.txt, which the configs
-read.
-
-Example: python tools/make_voc_splits.py data/VOCdevkit/VOC2012 --seed 0
+The lists of the paper's protocols ship in ``mmseg_pseudoseg/data_splits/``
+(see its README); seeded splits of a custom data set are drawn by
+``tools/make_custom_splits.py``. This stub only says so, for old commands.
 """
-import argparse
-import os.path as osp
-
-from mmseg_pseudoseg.datasets.splits import (make_splits, read_split,
-                                             write_splits)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('data_root', help='VOC2012 folder')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--denominators', type=int, nargs='+', default=[2, 4, 8, 16])
-    parser.add_argument(
-        '--out-dir', help='defaults to DATA_ROOT/splits', default=None)
-    args = parser.parse_args()
-    seg_sets = osp.join(args.data_root, 'ImageSets', 'Segmentation')
-    train = read_split(osp.join(seg_sets, 'train.txt'))
-    aug = read_split(osp.join(seg_sets, 'aug.txt'))
-    splits = make_splits(train, train + aug, args.denominators, args.seed)
-    out_dir = args.out_dir or osp.join(args.data_root, 'splits')
-    for path in write_splits(splits, out_dir):
-        with open(path) as f:
-            print(f'{path}: {sum(1 for _ in f)} ids')
-
+import sys
 
 if __name__ == '__main__':
-    main()
+    sys.exit('tools/make_voc_splits.py was removed: Pascal VOC and COCO use '
+             'the standard split lists shipped in mmseg_pseudoseg/'
+             'data_splits/ (see its README); for a custom data set use '
+             'tools/make_custom_splits.py')

@@ -1,10 +1,13 @@
 # imported for registration
+from .coco81 import COCO81Dataset
 from .dataset_wrappers import MixedDataset
-from .splits import make_splits, read_split, write_splits
+from .splits import (list_splits, make_splits, read_split, split_path,
+                     write_splits)
 from .toy_shapes import ToyShapesDataset, make_toy_dataset, set_data_root
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
-    'MixedDataset', 'ToyShapesDataset', 'make_toy_dataset', 'make_splits',
-    'read_split', 'write_splits', 'set_data_root'
+    'COCO81Dataset', 'MixedDataset', 'ToyShapesDataset', 'list_splits',
+    'make_toy_dataset', 'make_splits', 'read_split', 'set_data_root',
+    'split_path', 'write_splits'
 ]

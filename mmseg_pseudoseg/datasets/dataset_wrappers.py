@@ -43,8 +43,10 @@ class MixedDataset(Dataset):
             if path and not osp.isfile(path):
                 raise FileNotFoundError(
                     f'MixedDataset.{name}: split file {path} does not exist '
-                    '(make it with tools/make_voc_splits.py or '
-                    'tools/make_toy_dataset.py)')
+                    '(the standard VOC/COCO lists ship in mmseg_pseudoseg/'
+                    'data_splits/, see split_path(); for a custom set draw '
+                    'one with tools/make_custom_splits.py, for the toy set '
+                    'with tools/make_toy_dataset.py)')
             # mmseg turns a blank line into a bogus sample, so count ids.
             if path and not read_split(path):
                 raise ValueError(f'MixedDataset.{name} is empty: split file '

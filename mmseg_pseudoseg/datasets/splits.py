@@ -1,14 +1,72 @@
-"""Deterministic labeled/unlabeled split files.
+"""Split lists: the shipped standard ones, and seeded ones for custom sets.
 
-The paper subsamples 1/2, 1/4, 1/8 and 1/16 of the 1,464 VOC12 ``train``
-images as labeled data; the unlabeled set is the rest of the 10,582-image
-augmented set (``train`` + ``aug``).
+The standard lists of the paper's protocols (Pascal VOC 2012 and COCO 2017)
+ship as package data under ``mmseg_pseudoseg/data_splits/`` (see its
+README); :func:`split_path` finds them. :func:`make_splits` and
+:func:`write_splits` draw and write seeded splits for a custom data set
+(``tools/make_custom_splits.py``); never use them for VOC or COCO, whose
+published numbers rest on the shipped lists.
 """
 import math
 import os
 import os.path as osp
 import random
 from typing import Dict, Iterable, List, Sequence, Tuple
+
+SPLITS_ROOT = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'data_splits')
+
+
+def split_path(name: str) -> str:
+    """Absolute path of a shipped split list.
+
+    Args:
+        name (str): The list's path under ``data_splits/``, e.g.
+            ``'voc12/92/labeled.txt'`` or ``'coco/512_all.txt'``.
+
+    Returns:
+        str: The absolute path of an existing file.
+
+    Raises:
+        FileNotFoundError: Naming ``name`` and listing what the deepest
+            existing folder on its path holds.
+    """
+    parts = name.replace('\\', '/').split('/')
+    if osp.isabs(name) or '..' in parts:
+        raise ValueError(f'split name {name!r} must be a path relative to '
+                         f'{SPLITS_ROOT} without ".."')
+    path = osp.join(SPLITS_ROOT, *parts)
+    if osp.isfile(path):
+        return path
+    known = SPLITS_ROOT
+    for part in parts[:-1]:
+        if not osp.isdir(osp.join(known, part)):
+            break
+        known = osp.join(known, part)
+    entries = sorted(
+        e + ('/' if osp.isdir(osp.join(known, e)) else '')
+        for e in os.listdir(known) if not e.startswith(('.', '_')))
+    where = osp.relpath(known, SPLITS_ROOT).replace(os.sep, '/')
+    where = '' if where == '.' else where + '/'
+    raise FileNotFoundError(
+        f'no shipped split list {name!r} (looked for {path}); '
+        f'data_splits/{where} holds: {", ".join(entries)}')
+
+
+def list_splits() -> List[str]:
+    """Names (as :func:`split_path` takes them) of every shipped list.
+
+    Returns:
+        list[str]: Sorted ``'<dir>/<file>.txt'`` names.
+    """
+    names = []
+    for folder, _, files in os.walk(SPLITS_ROOT):
+        rel = osp.relpath(folder, SPLITS_ROOT)
+        for f in files:
+            if f.endswith('.txt'):
+                name = f if rel == '.' else osp.join(rel, f)
+                names.append(name.replace(os.sep, '/'))
+    return sorted(names)
 
 
 def read_split(path: str) -> List[str]:
