@@ -1,5 +1,5 @@
 """Self-attention Grad-CAM (SGC) head of PseudoSeg."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -187,7 +187,14 @@ class SGCHead(BaseDecodeHead):
                 inputs: Sequence[Tensor],
                 image_labels: Optional[Tensor] = None,
                 valid_mask: Optional[Tensor] = None) -> Tensor:
-        """SGC logits.
+        """SGC logits (B, K, h, w); see :meth:`sgc` for the arguments."""
+        return self.sgc(inputs, image_labels, valid_mask)[0]
+
+    def sgc(self,
+            inputs: Sequence[Tensor],
+            image_labels: Optional[Tensor] = None,
+            valid_mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """SGC logits and the Grad-CAM they refine.
 
         Args:
             inputs (list[Tensor]): Backbone outputs.
@@ -200,7 +207,9 @@ class SGCHead(BaseDecodeHead):
                 the attention. None: no mask.
 
         Returns:
-            Tensor: (B, K, h, w) logits at the last stage's resolution.
+            tuple[Tensor, Tensor]: (B, K, h, w) SGC logits and the
+            (B, F, h, w) normalised Grad-CAM, at the last stage's
+            resolution.
         """
         feats = [x.detach() for x in self._stages(inputs)]  # stop-gradient
         last = feats[-1]
@@ -224,7 +233,9 @@ class SGCHead(BaseDecodeHead):
             valid_mask,
             residual=self.version == 'v2').to(last.dtype)
         logits = self.conv_seg(scores)
-        return self.norm(logits) if self.norm is not None else logits
+        if self.norm is not None:
+            logits = self.norm(logits)
+        return logits, cam
 
     def loss(self, inputs: Sequence[Tensor], batch_data_samples: SampleList,
              train_cfg: ConfigType = None) -> Dict[str, Tensor]:

@@ -312,23 +312,8 @@ class PseudoSeg(BaseSegmentor):
             tuple: probabilities (B, K, H, W), the pixels kept for the loss
             (B, H, W) and a dict of detached diagnostics.
         """
-        x = self.segmentor.extract_feat(inputs)
-        seg_logits = self.segmentor.decode_head.forward(x)
-        sgc_logits = None
-        if self.pseudo_src != 'decoder':
-            sgc_logits = self._resize(
-                self._weak_sgc_logits(inputs, x, data_samples, region),
-                seg_logits.shape[2:])
-        if self.pseudo_src == 'fused':
-            probs = calibrated_fusion(
-                seg_logits,
-                sgc_logits,
-                self.temperature,
-                calibrate=self.calibrate)
-        else:
-            single = sgc_logits if self.pseudo_src == 'sgc' else seg_logits
-            probs = calibrated_fusion(single, None, self.temperature)
-        probs = self._resize(probs, inputs.shape[2:])
+        maps = self.pseudo_label_maps(inputs, data_samples, region)
+        probs = maps['probs']
         conf, labels = probs.max(dim=1)
         keep = region & (conf >= self.confidence_threshold)
         self._pl_stats = dict(
@@ -342,20 +327,55 @@ class PseudoSeg(BaseSegmentor):
             pl_conf=conf[region].sum() / n_region,
             pl_valid_ratio=keep.sum() / n_region)
         if all('gt_sem_seg' in s for s in data_samples):
-            predictions = dict(
-                pl_acc=labels,
-                pl_acc_decoder=self._resize(seg_logits,
-                                            inputs.shape[2:]).argmax(dim=1))
-            if sgc_logits is not None:
-                predictions['pl_acc_sgc'] = self._resize(
-                    sgc_logits, inputs.shape[2:]).argmax(dim=1)
+            predictions = dict(pl_acc=labels)
+            for name, key in (('pl_acc_decoder', 'seg_logits'),
+                              ('pl_acc_sgc', 'sgc_logits')):
+                if key in maps:
+                    predictions[name] = self._resize(
+                        maps[key], inputs.shape[2:]).argmax(dim=1)
             diagnostics.update(
                 self._accuracies(data_samples, region, **predictions))
         return probs, keep, {k: v.float() for k, v in diagnostics.items()}
 
-    def _weak_sgc_logits(self, inputs: Tensor, train_feats: List[Tensor],
-                         data_samples: SampleList, region: Tensor) -> Tensor:
-        """SGC logits of the weak view from the inference-mode pass."""
+    @torch.no_grad()
+    def pseudo_label_maps(self, inputs: Tensor, data_samples: SampleList,
+                          region: Tensor) -> Dict[str, Tensor]:
+        """Every map behind the weak view's pseudo labels (no gradient).
+
+        Arguments as :meth:`pseudo_labels`. Used by it and by the
+        pseudo-label visualisation.
+
+        Returns:
+            dict[str, Tensor]: ``seg_logits`` (B, K, h4, w4), the decoder's;
+            with an SGC source also ``image_labels`` (B, F) used for
+            Grad-CAM, ``cam`` (B, F, h, w) and ``sgc_logits`` (B, K, h4,
+            w4, resized to the decoder's resolution); and ``probs``
+            (B, K, H, W), the pseudo-label distributions at input size.
+        """
+        x = self.segmentor.extract_feat(inputs)
+        maps = dict(seg_logits=self.segmentor.decode_head.forward(x))
+        if self.pseudo_src != 'decoder':
+            maps.update(self._weak_sgc(inputs, x, data_samples, region))
+            maps['sgc_logits'] = self._resize(maps['sgc_logits'],
+                                              maps['seg_logits'].shape[2:])
+        if self.pseudo_src == 'fused':
+            probs = calibrated_fusion(
+                maps['seg_logits'],
+                maps['sgc_logits'],
+                self.temperature,
+                calibrate=self.calibrate)
+        else:
+            single = 'sgc_logits' if self.pseudo_src == 'sgc' else \
+                'seg_logits'
+            probs = calibrated_fusion(maps[single], None, self.temperature)
+        maps['probs'] = self._resize(probs, inputs.shape[2:])
+        return maps
+
+    def _weak_sgc(self, inputs: Tensor, train_feats: List[Tensor],
+                  data_samples: SampleList,
+                  region: Tensor) -> Dict[str, Tensor]:
+        """Image labels, Grad-CAM and SGC logits of the weak view, from the
+        inference-mode backbone pass."""
         seg = self.segmentor
         feats = train_feats
         if self.weak_inference_pass:
@@ -364,7 +384,9 @@ class PseudoSeg(BaseSegmentor):
         labels = self.sgc_head.given_image_labels(data_samples)
         if labels is None:
             labels = self.sgc_head.predict_image_labels(feats)
-        return self.sgc_head(feats, labels.to(inputs.device), region)
+        labels = labels.to(inputs.device)
+        logits, cam = self.sgc_head.sgc(feats, labels, region)
+        return dict(image_labels=labels, cam=cam, sgc_logits=logits)
 
     def _accuracies(self, data_samples: SampleList, region: Tensor,
                     **predictions: Tensor) -> Dict[str, Tensor]:
