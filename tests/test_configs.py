@@ -1,51 +1,176 @@
+"""Every shipped config: loads, names what it contains, builds shrunk, and
+one config per setting trains a couple of iterations on a fake layout."""
+import copy
 import glob
+import os
 import os.path as osp
 import re
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.runner import Runner
+from PIL import Image
 
 from mmseg.registry import MODELS
+from mmseg_pseudoseg.datasets import read_split, split_path
 from .conftest import REPO
 
 LEAVES = sorted(
     glob.glob(osp.join(REPO, 'configs/pseudoseg/*.py')) +
     glob.glob(osp.join(REPO, 'configs/supervised/*.py')))
 SHRINK = Config.fromfile(osp.join(REPO, 'configs/_base_/toy_shapes.py'))
+VOC_SPLITS = {  # leaf tag -> (shipped folder, labeled count)
+    '92': ('voc12/92', 92),
+    '183': ('voc12/183', 183),
+    '366': ('voc12/366', 366),
+    '732': ('voc12/732', 732),
+    '1464': ('voc12/1464', 1464),
+    'blended-1-16': ('voc12/1_16', 662),
+    'blended-1-8': ('voc12/1_8', 1323),
+    'blended-1-4': ('voc12/1_4', 2646),
+    'u2pl-1-16': ('voc12/u2pl_1_16', 662),
+    'u2pl-1-8': ('voc12/u2pl_1_8', 1323),
+    'u2pl-1-4': ('voc12/u2pl_1_4', 2646),
+}
+SHORT = {  # short name -> leaf tag
+    'voc_1-16': '92',
+    'voc_1-8': '183',
+    'voc_1-4': '366',
+    'voc_1-2': '732',
+    'voc_1464': '1464',
+    'voc_blended_1-16': 'blended-1-16',
+    'voc_blended_1-8': 'blended-1-8',
+    'voc_blended_1-4': 'blended-1-4',
+    'voc_u2pl_1-16': 'u2pl-1-16',
+    'voc_u2pl_1-8': 'u2pl-1-8',
+    'voc_u2pl_1-4': 'u2pl-1-4',
+}
+COCO = {512: 232, 256: 463, 128: 925, 64: 1849, 32: 3697}
 
 
-def test_all_expected_configs_exist():
-    names = {osp.relpath(p, REPO) for p in LEAVES}
-    for kind in ('pseudoseg', 'supervised'):
-        for split in ('1-16', '1-8', '1-4', '1-2'):
-            assert f'configs/{kind}/voc_{split}.py' in names
-        assert f'configs/{kind}/toy.py' in names
+def _rel(path):
+    return osp.relpath(path, REPO)
 
 
-@pytest.mark.parametrize('path', LEAVES, ids=lambda p: osp.relpath(p, REPO))
-def test_config_loads_and_builds_shrunk(path):
+def _datasets(cfg):
+    """The labeled and unlabeled dataset configs of a train dataloader."""
+    ds = cfg.train_dataloader.dataset
+    if ds.type == 'MixedDataset':
+        return ds.labeled, ds.unlabeled
+    return ds, None
+
+
+def test_every_setting_and_split_has_its_configs():
+    names = {_rel(p) for p in LEAVES}
+    for tag in VOC_SPLITS:
+        assert 'configs/pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-' \
+            f'30k_voc12aug-{tag}-512x512.py' in names
+        assert 'configs/supervised/deeplabv3plus_r101-d16_8xb8-30k_' \
+            f'voc12aug-{tag}-512x512.py' in names
+    for den in COCO:
+        for kind in ('pseudoseg', 'supervised'):
+            assert f'configs/{kind}/coco_1-{den}.py' in names
+    for short in ('voc_1-16', 'voc_1-8', 'voc_1-4', 'voc_1-2'):
+        assert f'configs/pseudoseg/{short}_imglabels.py' in names
+    for name in ('pseudoseg/toy.py', 'supervised/toy.py',
+                 'pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb4-30k_'
+                 'voc12aug-183-512x512.py',
+                 'pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-amp-30k_'
+                 'voc12aug-183-512x512.py',
+                 'pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-30k_'
+                 'voc12aug-10582-coco-unlabeled-512x512.py',
+                 'supervised/deeplabv3plus_r101-d16_8xb8-30k_voc12aug-'
+                 '10582-512x512.py'):
+        assert f'configs/{name}' in names
+
+
+@pytest.mark.parametrize('short', sorted(SHORT))
+@pytest.mark.parametrize('kind', ['pseudoseg', 'supervised'])
+def test_short_names_are_their_full_configs(kind, short):
+    tag = SHORT[short]
+    prefix = 'pseudoseg_' if kind == 'pseudoseg' else ''
+    full = osp.join(REPO, f'configs/{kind}/{prefix}deeplabv3plus_r101-d16_'
+                    f'8xb8-30k_voc12aug-{tag}-512x512.py')
+    a = Config.fromfile(osp.join(REPO, f'configs/{kind}/{short}.py'))
+    b = Config.fromfile(full)
+    assert a.to_dict() == b.to_dict()
+
+
+def _check_recipe(cfg, is_pseudoseg):
+    """The release's recipe (spec Sec. 7) where a leaf does not vary it."""
+    seg = cfg.model.segmentor if is_pseudoseg else cfg.model
+    assert seg.backbone.depth == 101 and seg.backbone.strides[-2:] == (2, 1)
+    assert seg.backbone.norm_cfg.type == 'BN'  # not synchronised
+    assert seg.decode_head.dilations == (1, 6, 12, 18)
+    assert cfg.optim_wrapper.optimizer.momentum == 0.9
+    assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
+    poly = cfg.param_scheduler[0]
+    assert poly.type == 'PolyLR' and poly.power == 0.9 and poly.eta_min == 0
+    assert poly.end == cfg.train_cfg.max_iters
+    if is_pseudoseg:
+        assert cfg.model.temperature == 0.5 and cfg.model.calibrate
+        assert cfg.model.pseudo_src == 'fused'
+        assert cfg.model.confidence_threshold == 0.0
+        assert cfg.model.sgc_head.version == 'v2'
+        assert cfg.model.sgc_head.in_index == [2, 3]
+        assert cfg.custom_hooks[0].get('warmup_iters', 0) == 0
+
+
+@pytest.mark.parametrize('path', LEAVES, ids=_rel)
+def test_config_loads_follows_its_name_and_builds_shrunk(path):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports.imports == ['mmseg_pseudoseg']
     name = osp.basename(path)
-    split = re.match(r'voc_(1-\d+)\.py', name)
-    dataset = cfg.train_dataloader.dataset
     is_pseudoseg = '/pseudoseg/' in path
     assert cfg.model.type == ('PseudoSeg' if is_pseudoseg else
                               'EncoderDecoder')
-    if split:  # the leaf uses the split its name says
-        ann = dataset.labeled.ann_file if is_pseudoseg else dataset.ann_file
-        assert ann == f'splits/{split.group(1)}/labeled.txt'
+    labeled, unlabeled = _datasets(cfg)
+    dataset_type = (labeled.datasets[0] if labeled.type == 'ConcatDataset'
+                    else labeled).type
+    num_classes = dict(
+        PascalVOCDataset=21, COCO81Dataset=81, ToyShapesDataset=4)[
+            dataset_type]
+    tag = re.search(r'voc12aug-([\w-]+?)(-imglabels)?-512x512', name)
+    if tag and tag.group(1) in VOC_SPLITS:  # the split its name says
+        folder, count = VOC_SPLITS[tag.group(1)]
+        assert osp.normpath(labeled.ann_file) == split_path(
+            f'{folder}/labeled.txt')
+        assert len(read_split(labeled.ann_file)) == count
         if is_pseudoseg:
-            assert dataset.unlabeled.ann_file == \
-                f'splits/{split.group(1)}/unlabeled.txt'
-    num_classes = 21 if split else 4
-    shrunk = Config(dict(model=cfg.model))
+            assert osp.normpath(unlabeled.ann_file) == split_path(
+                f'{folder}/unlabeled.txt')
+        blended = not folder[6:].isdigit()
+        assert labeled.data_prefix.seg_map_path == (
+            'SegmentationClassAug' if blended else 'SegmentationClass')
+        assert cfg.model.get('cls_on_unlabeled', False) == bool(tag.group(2))
+    coco = re.search(r'coco81-(\d+)_all', name)
+    if coco:
+        den = int(coco.group(1))
+        assert osp.normpath(labeled.ann_file) == split_path(
+            f'coco/{den}_all.txt')
+        assert len(read_split(labeled.ann_file)) == COCO[den]
+        assert cfg.train_cfg.max_iters == 200000
+    if 'toy' not in name:
+        _check_recipe(cfg, is_pseudoseg)
+        assert cfg.randomness.seed == 0
+        per_gpu = 4 if '8xb4' in name else 8
+        assert cfg.train_dataloader.batch_size == per_gpu
+        assert cfg.optim_wrapper.optimizer.lr == 0.007 * per_gpu / 8
+        assert ('Amp' in cfg.optim_wrapper.type) == ('-amp-' in name)
+    # Every label validator agrees with the model's classes.
+    for p in _validators(cfg):
+        assert p.num_classes == num_classes
+    model_cfg = copy.deepcopy(cfg.model)
+    seg = model_cfg.segmentor if is_pseudoseg else model_cfg
+    assert seg.decode_head.num_classes == num_classes
     inner = dict(SHRINK.toy_segmentor)
-    inner['decode_head'] = dict(inner['decode_head'], num_classes=num_classes)
-    inner['auxiliary_head'] = dict(
-        inner['auxiliary_head'], num_classes=num_classes)
+    for head in ('decode_head', 'auxiliary_head'):
+        inner[head] = dict(inner[head], num_classes=num_classes)
+    shrunk = Config(dict(model=model_cfg))
     if is_pseudoseg:
+        assert model_cfg.sgc_head.num_classes == num_classes
         shrunk.merge_from_dict(
             dict(
                 model=dict(
@@ -57,6 +182,130 @@ def test_config_loads_and_builds_shrunk(path):
     with torch.no_grad():
         out = model._forward(torch.rand(1, 3, 32, 32))
     assert out.shape[1] == num_classes
+
+
+def _validators(cfg):
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get('type') == 'ValidateSegMap':
+                found.append(node)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    walk(cfg.train_dataloader)
+    walk(cfg.val_dataloader)
+    assert found, 'every config validates the labels it loads'
+    return found
+
+
+# ----------------------------------------------------------------------
+# A couple of iterations per setting, on a fake layout the test writes.
+def _write_sample(root, img_dir, seg_dir, sample_id, num_classes, rng):
+    img = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    path = osp.join(root, img_dir, sample_id + '.jpg')
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    Image.fromarray(img).save(path)
+    if seg_dir is not None:
+        seg = rng.integers(0, num_classes, (40, 48)).astype(np.uint8)
+        seg[0] = 255
+        path = osp.join(root, seg_dir, sample_id + '.png')
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        Image.fromarray(seg).save(path)
+
+
+def _miniaturize(cfg, tmp_path, num_classes):
+    """Point every dataset at a fake root holding 3 of its listed ids (the
+    shipped lists' own first ids), written on the fly."""
+    rng = np.random.default_rng(0)
+    lists = tmp_path / 'lists'
+    lists.mkdir(exist_ok=True)
+    ids_seen = []
+
+    def fix(ds):
+        if ds.get('type') == 'ConcatDataset':
+            for d in ds.datasets:
+                fix(d)
+            return
+        root = str(tmp_path / osp.basename(ds.data_root))
+        ann = ds.ann_file
+        if not osp.isabs(ann):  # a converter-written list: fake ids
+            ids = [f'train2017/{i:012d}' for i in range(3)]
+        else:
+            ids = read_split(ann)[:3]
+        prefix = ds.data_prefix
+        for sample_id in ids:
+            _write_sample(root, prefix.img_path, prefix.get('seg_map_path'),
+                          sample_id, num_classes, rng)
+        ids_seen.extend(ids)
+        listed = lists / f'{len(list(lists.iterdir()))}.txt'
+        listed.write_text(''.join(f'{i}\n' for i in ids))
+        ds.data_root, ds.ann_file = root, str(listed)
+        for t in ds.pipeline:
+            if t.type == 'LoadImageLevelLabels':
+                labels = tmp_path / 'image_labels.txt'
+                labels.write_text(''.join(
+                    f'{i} 1 {num_classes - 1}\n' for i in ids))
+                t.label_file = str(labels)
+
+    labeled, unlabeled = _datasets(cfg)
+    for ds in (labeled, unlabeled, cfg.val_dataloader.dataset):
+        if ds is not None:
+            fix(ds)
+    return ids_seen
+
+
+SETTINGS = {
+    'voc-semi': 'configs/pseudoseg/voc_1-8.py',
+    'voc-blended': 'configs/pseudoseg/voc_u2pl_1-16.py',
+    'voc-supervised': 'configs/supervised/voc_1-8.py',
+    'voc-imglabels': 'configs/pseudoseg/voc_1-8_imglabels.py',
+    'coco-semi': 'configs/pseudoseg/coco_1-512.py',
+    'high-data': 'configs/pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-'
+    '30k_voc12aug-10582-coco-unlabeled-512x512.py',
+}
+
+
+@pytest.mark.parametrize('setting', sorted(SETTINGS))
+def test_each_setting_trains_on_a_fake_layout(setting, tmp_path):
+    cfg = Config.fromfile(osp.join(REPO, SETTINGS[setting]))
+    num_classes = 81 if 'coco_' in SETTINGS[setting] else 21
+    _miniaturize(cfg, tmp_path, num_classes)
+    # Fake 40x48 images scaled by up to 2 fit in 96x96 without a crop.
+    inner = dict(SHRINK.toy_segmentor, data_preprocessor=dict(size=(96, 96)))
+    for head in ('decode_head', 'auxiliary_head'):
+        inner[head] = dict(inner[head], num_classes=num_classes)
+    if cfg.model.type == 'PseudoSeg':
+        cfg.merge_from_dict(
+            dict(
+                model=dict(
+                    segmentor=inner, sgc_head=dict(in_channels=[64, 128]))))
+    else:
+        cfg.merge_from_dict(dict(model=inner))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.train_dataloader.batch_size = 2
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[name].num_workers = 0
+        cfg[name].persistent_workers = False
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.val_interval = 2
+    cfg.param_scheduler[0].end = 2
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.log_level = 'WARNING'
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    scalars = runner.message_hub.log_scalars
+    assert 'val/mIoU' in scalars
+    assert 'train/loss' in scalars
+    if cfg.model.type == 'PseudoSeg':
+        assert 'train/unsup_loss_ce' in scalars
+        key = 'train/unsup_sgc.loss_cls' if setting == 'voc-imglabels' \
+            else 'train/sup_sgc.loss_cls'
+        assert key in scalars
 
 
 def test_readme_config_and_tool_paths_exist():

@@ -138,17 +138,6 @@ def test_make_custom_splits_tool(tmp_path):
     assert out.returncode != 0 and 'fine.txt does not exist' in out.stderr
 
 
-def test_old_voc_split_tool_points_at_the_shipped_lists():
-    out = subprocess.run(
-        [sys.executable,
-         osp.join(REPO, 'tools/make_voc_splits.py'), 'data'],
-        capture_output=True,
-        text=True)
-    assert out.returncode != 0
-    assert 'data_splits' in out.stderr
-    assert 'tools/make_custom_splits.py' in out.stderr
-
-
 def test_write_splits_layout(tmp_path):
     paths = write_splits({4: (['a'], ['b', 'c'])}, str(tmp_path))
     assert [osp.relpath(p, tmp_path) for p in paths] == [
@@ -165,3 +154,32 @@ def test_set_data_root_reaches_every_dataset():
     assert set_data_root(cfg, '/new') == 2
     assert cfg['a']['data_root'] == '/new'
     assert cfg['a']['pipeline'][0]['data_root'] == '/new'
+
+
+def test_a_listed_id_without_its_image_is_named(toy_root, tmp_path):
+    listed = tmp_path / 'ids.txt'
+    ids = read_split(osp.join(toy_root, 'splits/1-8/unlabeled.txt'))
+    listed.write_text(''.join(f'{i}\n' for i in ids + ['train_9999']))
+    cfg = _mixed_cfg(toy_root, tmp_path)
+    cfg.unlabeled.ann_file = str(listed)
+    with pytest.raises(FileNotFoundError,
+                       match=r'unlabeled: 2 file.*ids\.txt.*train_9999\.jpg'):
+        DATASETS.build(cfg)
+    # A label map is required only where the pipeline loads labels.
+    os.rename(
+        osp.join(toy_root, 'SegmentationClass', f'{ids[0]}.png'),
+        str(tmp_path / 'moved.png'))
+    try:
+        cfg = _mixed_cfg(toy_root, tmp_path)
+        cfg.unlabeled.ann_file = 'splits/1-8/unlabeled.txt'
+        with pytest.raises(FileNotFoundError, match=f'{ids[0]}.png'):
+            DATASETS.build(cfg)
+        cfg.unlabeled.pipeline = [
+            t for t in cfg.unlabeled.pipeline
+            if t.type not in ('LoadAnnotations', 'ValidateSegMap')
+        ]
+        assert len(DATASETS.build(cfg)) == len(ids)
+    finally:
+        os.rename(
+            str(tmp_path / 'moved.png'),
+            osp.join(toy_root, 'SegmentationClass', f'{ids[0]}.png'))

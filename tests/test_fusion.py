@@ -77,8 +77,8 @@ def test_a_per_pixel_scale_would_fail_the_hand_numbers():
     per_pixel_out = sharpen(
         (torch.softmax(m / n_pix, 1) + torch.softmax(s / n_pix, 1)) / 2)
     method_out = calibrated_fusion(m, s)
-    assert per_pixel_out[0, 0, 0, 0].item() == pytest.approx(per_pixel,
-                                                            abs=1e-5)
+    assert per_pixel_out[0, 0, 0, 0].item() == pytest.approx(
+        per_pixel, abs=1e-5)
     assert not torch.allclose(per_pixel_out, method_out, atol=1e-2)
 
 

@@ -332,3 +332,22 @@ def test_preprocessor_choice():
     assert choose(explicit, dict(type='SegDataPreProcessor')) is explicit
     with pytest.raises(ValueError, match='needs a data_preprocessor'):
         choose(None, None)
+
+
+def test_with_image_level_labels_setting(pseudoseg_model_cfg, batch):
+    cfg = copy.deepcopy(pseudoseg_model_cfg)
+    cfg.cls_on_unlabeled = True
+    model = MODELS.build(cfg).train()
+    data = _preprocessed(model, batch)
+    with pytest.raises(ValueError, match='LoadImageLevelLabels'):
+        model.loss(**copy.deepcopy(data))
+    for sample in data['data_samples']['weak']:
+        sample.gt_image_labels = torch.tensor([1., 0., 1.])
+    losses = model.loss(**data)
+    # The classifier trains on the image-labeled weak view instead of the
+    # labeled batch; the SGC head still trains on the pixel labels.
+    assert 'unsup_sgc.loss_cls' in losses
+    assert 'sup_sgc.loss_cls' not in losses and 'sup_sgc.loss_ce' in losses
+    losses['unsup_sgc.loss_cls'].backward()
+    assert model.sgc_head.classifier.weight.grad.abs().sum() > 0
+    assert model.segmentor.backbone.stem[0].weight.grad.abs().sum() > 0

@@ -182,7 +182,8 @@ def test_sgc_head_forward_uses_given_or_predicted_labels():
 
 def test_sgc_head_checks_channels_and_arguments():
     head = _head()
-    with pytest.raises(ValueError, match=r'\[4, 6\] channels: set sgc_head.in_channels'):
+    with pytest.raises(ValueError,
+                       match=r'\[4, 6\] channels: set sgc_head.in_channels'):
         head([torch.randn(1, 4, 8, 8), torch.randn(1, 6, 4, 4)])
     for kwargs, match in ((dict(num_classes=1), 'num_classes'),
                           (dict(version='v3'), 'version'),

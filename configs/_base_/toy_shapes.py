@@ -1,9 +1,10 @@
 # Toy-run settings shared by configs/pseudoseg/toy.py and
 # configs/supervised/toy.py: the built-in synthetic shapes set (write it with
 # `python tools/make_toy_dataset.py data/toy_shapes`), a 0.8M-parameter
-# DeepLabV3+ (ResNetV1c-18 at 1/4 width) and a CPU-sized schedule.
-# Only `toy_*` names are defined here so both leaves can inherit this file
-# next to their primitive without key clashes.
+# DeepLabV3+ (ResNetV1c-18 at 1/4 width, output stride 8, random init) and a
+# CPU-sized schedule. Leaves put `toy_segmentor` into their model and build
+# their train_dataloader from `toy_labeled_dataset` (and the unlabeled
+# pipeline pieces); evaluation and schedule are set here.
 toy_data_root = 'data/toy_shapes'
 toy_num_classes = 4
 toy_crop_size = (64, 64)
@@ -42,7 +43,6 @@ toy_weak_transforms = [
     dict(type='RandomFlip', prob=0.5),
 ]
 toy_labeled_dataset = dict(
-    _delete_=True,
     type='ToyShapesDataset',
     data_root=toy_data_root,
     data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
@@ -56,8 +56,8 @@ toy_test_dataloader = dict(
     batch_size=1,
     num_workers=1,
     persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        _delete_=True,
         type='ToyShapesDataset',
         data_root=toy_data_root,
         data_prefix=dict(
@@ -70,24 +70,37 @@ toy_test_dataloader = dict(
             dict(type='PackSegInputs'),
         ]))
 toy_max_iters = 1500
-toy_schedule = dict(
-    train_cfg=dict(
-        type='IterBasedTrainLoop',
-        max_iters=toy_max_iters,
-        val_interval=toy_max_iters),
-    param_scheduler=[
-        dict(
-            type='PolyLR',
-            eta_min=1e-4,
-            power=0.9,
-            begin=0,
-            end=toy_max_iters,
-            by_epoch=False)
-    ],
-    default_hooks=dict(
-        logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-        checkpoint=dict(
-            type='CheckpointHook',
-            by_epoch=False,
-            interval=toy_max_iters,
-            max_keep_ckpts=1)))
+val_dataloader = toy_test_dataloader
+test_dataloader = toy_test_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    clip_grad=None)
+train_cfg = dict(
+    type='IterBasedTrainLoop',
+    max_iters=toy_max_iters,
+    val_interval=toy_max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=1e-4,
+        power=0.9,
+        begin=0,
+        end=toy_max_iters,
+        by_epoch=False)
+]
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=toy_max_iters,
+        max_keep_ckpts=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))

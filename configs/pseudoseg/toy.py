@@ -2,12 +2,19 @@
 # images labeled, 112 unlabeled), tiny DeepLabV3+, 1500 iterations on CPU.
 # 1500 iters x 4 labeled images = 375 epochs of the labeled set.
 _base_ = [
-    '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py',
+    '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
+    '../_base_/pseudoseg_runtime.py',
     '../_base_/toy_shapes.py',
 ]
 model = dict(
     segmentor=_base_.toy_segmentor,
-    sgc_head=dict(in_channels=[64, 128], num_classes=_base_.toy_num_classes))
+    sgc_head=dict(in_channels=[64, 128], num_classes=_base_.toy_num_classes),
+    # Toy-only deviation: the strong view's forward normalises with its own
+    # batch statistics but leaves BN running statistics alone. Averaged
+    # into BN's running statistics (momentum 0.1, random init), the
+    # colour-jittered strong batches cost 21 mIoU at evaluation here
+    # (seed 0: 30.6 with updates, 51.9 without; see README).
+    strong_updates_bn_stats=False)
 # The strong view's CutOut scaled to the toy crop (100 px per 513).
 toy_strong_view = dict(
     type='StrongView',
@@ -27,10 +34,11 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=2,
     persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
+        type='MixedDataset',
         labeled=_base_.toy_labeled_dataset,
         unlabeled=dict(
-            _delete_=True,
             type='ToyShapesDataset',
             data_root=_base_.toy_data_root,
             data_prefix=dict(
@@ -47,11 +55,4 @@ train_dataloader = dict(
             ] + _base_.toy_weak_transforms +
             [toy_strong_view,
              dict(type='PackWeakStrongSegInputs')])))
-val_dataloader = _base_.toy_test_dataloader
-test_dataloader = _base_.toy_test_dataloader
-train_cfg = _base_.toy_schedule.train_cfg
-param_scheduler = _base_.toy_schedule.param_scheduler
-default_hooks = _base_.toy_schedule.default_hooks
-custom_hooks = [dict(type='PseudoLabelFusionHook', log_interval=50)]
 env_cfg = dict(cudnn_benchmark=False)
-randomness = dict(seed=0)

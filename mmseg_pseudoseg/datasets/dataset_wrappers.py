@@ -1,5 +1,6 @@
 """Pairs of labeled and unlabeled samples for semi-supervised training."""
 import os.path as osp
+from typing import List
 
 from mmseg.registry import DATASETS
 from mmseg.utils import ConfigType
@@ -14,6 +15,30 @@ def _split_file(cfg: ConfigType) -> str:
     if not ann_file:
         return ''
     return osp.join(cfg.get('data_root', '') or '', ann_file)
+
+
+def missing_files(dataset) -> List[str]:
+    """Listed files of ``dataset`` that do not exist, checked up front.
+
+    Images always; label maps where the dataset's pipeline loads them.
+    ``ConcatDataset``-like wrappers (with ``.datasets``) are searched.
+    """
+    if hasattr(dataset, 'datasets'):
+        return [p for d in dataset.datasets for p in missing_files(d)]
+    if not hasattr(dataset, 'get_data_info'):
+        return []
+    dataset.full_init()
+    transforms = getattr(dataset.pipeline, 'transforms', [])
+    loads_labels = any(
+        type(t).__name__ == 'LoadAnnotations' for t in transforms)
+    missing = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)  # data_list may be serialised
+        paths = [info.get('img_path')]
+        if loads_labels:
+            paths.append(info.get('seg_map_path'))
+        missing.extend(p for p in paths if p and not osp.isfile(p))
+    return missing
 
 
 @DATASETS.register_module()
@@ -59,6 +84,14 @@ class MixedDataset(Dataset):
                 raise ValueError(
                     f'MixedDataset.{name} is empty: split file '
                     f'{self.split_files[name] or "(none)"} lists no images')
+        for name, dataset in (('labeled', self.labeled),
+                              ('unlabeled', self.unlabeled)):
+            missing = missing_files(dataset)
+            if missing:
+                raise FileNotFoundError(
+                    f'MixedDataset.{name}: {len(missing)} file(s) listed by '
+                    f'{self.split_files[name] or "the dataset"} do not '
+                    f'exist, e.g. {", ".join(missing[:3])}')
         classes = self.labeled.metainfo.get('classes')
         other = self.unlabeled.metainfo.get('classes')
         if classes is not None and other is not None and \

@@ -237,30 +237,48 @@ class SGCHead(BaseDecodeHead):
             logits = self.norm(logits)
         return logits, cam
 
-    def loss(self, inputs: Sequence[Tensor], batch_data_samples: SampleList,
-             train_cfg: ConfigType = None) -> Dict[str, Tensor]:
+    def loss(self,
+             inputs: Sequence[Tensor],
+             batch_data_samples: SampleList,
+             train_cfg: ConfigType = None,
+             with_cls_loss: bool = True) -> Dict[str, Tensor]:
         """Classifier BCE and SGC segmentation loss on labeled images.
 
         Image labels come from each sample's ``gt_image_labels`` if set,
         else from its (augmented, cropped) ``gt_sem_seg``; Grad-CAM uses
         them, and the attention is masked to the unpadded image.
 
+        Args:
+            with_cls_loss (bool): Add the classifier's BCE. False where the
+                classifier trains on image-labeled data instead (the "with
+                image-level labels" setting). Defaults to True.
+
         Returns:
-            dict[str, Tensor]: ``loss_cls``, the ``loss_decode`` losses
-            (``loss_ce`` by default) and ``acc_seg``.
+            dict[str, Tensor]: ``loss_cls`` (if asked), the ``loss_decode``
+            losses (``loss_ce`` by default) and ``acc_seg``.
         """
-        logits = self.classify(inputs)
-        labels = self.image_labels(batch_data_samples).to(logits)
-        losses = dict(loss_cls=self.cls_loss_weight *
-                      F.binary_cross_entropy_with_logits(logits, labels))
+        labels = self.image_labels(batch_data_samples).to(inputs[0].device)
+        losses = dict(loss_cls=self.cls_loss(inputs, labels)) \
+            if with_cls_loss else dict()
         seg = self._stack_batch_gt(batch_data_samples)
         valid = valid_region_mask(batch_data_samples, seg.shape[2:],
                                   seg.device)
         losses.update(
             self.loss_by_feat(
-                self.forward(inputs, labels, valid),
-                batch_data_samples))
+                self.forward(inputs, labels, valid), batch_data_samples))
         return losses
+
+    def cls_loss(self, inputs: Sequence[Tensor],
+                 image_labels: Tensor) -> Tensor:
+        """Weighted sigmoid BCE of :meth:`classify`, mean over B x F.
+
+        Args:
+            inputs (list[Tensor]): Backbone outputs (train mode).
+            image_labels (Tensor): (B, F) binary targets.
+        """
+        logits = self.classify(inputs)
+        return self.cls_loss_weight * F.binary_cross_entropy_with_logits(
+            logits, image_labels.to(logits))
 
     def image_labels(self, data_samples: SampleList) -> Tensor:
         """(B, F) float image labels of labeled samples: the given ones

@@ -138,6 +138,11 @@ class PseudoSeg(BaseSegmentor):
         strong_updates_bn_stats (bool): Whether the strong view's forward
             updates BatchNorm running statistics, as every train-mode pass
             of the release does. Defaults to True.
+        cls_on_unlabeled (bool): The "with image-level labels" setting: the
+            classifier trains on the weak view of the unlabeled set with its
+            given ``gt_image_labels`` (``LoadImageLevelLabels``) instead of
+            on the labeled batch, and Grad-CAM of the weak view uses those
+            labels. Defaults to False.
         test_head (str): 'decode_head' (the segmentor's predictions) or
             'sgc_head' (the SGC head's, to evaluate it on its own).
             Defaults to 'decode_head'.
@@ -156,6 +161,7 @@ class PseudoSeg(BaseSegmentor):
                  unsup_loss: ConfigType = dict(type='SoftCrossEntropyLoss'),
                  weak_inference_pass: bool = True,
                  strong_updates_bn_stats: bool = True,
+                 cls_on_unlabeled: bool = False,
                  test_head: str = 'decode_head',
                  init_cfg: OptMultiConfig = None) -> None:
         self._check_args(unsup_weight, temperature, pseudo_src,
@@ -189,6 +195,10 @@ class PseudoSeg(BaseSegmentor):
         self.confidence_threshold = float(confidence_threshold)
         self.weak_inference_pass = bool(weak_inference_pass)
         self.strong_updates_bn_stats = bool(strong_updates_bn_stats)
+        self.cls_on_unlabeled = bool(cls_on_unlabeled)
+        if self.cls_on_unlabeled and self.sgc_head is None:
+            raise ValueError('PseudoSeg.cls_on_unlabeled trains the SGC '
+                             "head's classifier: set model.sgc_head")
         self.test_head = test_head
         # Set by PseudoLabelFusionHook (ramp-up); 1.0 without the hook.
         self.unsup_scale = 1.0
@@ -265,12 +275,20 @@ class PseudoSeg(BaseSegmentor):
                            f'{sorted(missing)}; train it with MixedDataset')
         losses = _prefixed(
             self.supervised_loss(inputs['sup'], data_samples['sup']), 'sup_')
+        weak_feats = None
+        if self.cls_on_unlabeled:
+            # Pass 2 with gradient: the classifier's BCE on the image-labeled
+            # weak view; its features also give the decoder logits.
+            weak_feats = self.segmentor.extract_feat(inputs['weak'])
+            losses['unsup_sgc.loss_cls'] = self.sgc_head.cls_loss(
+                weak_feats, self._given_image_labels(data_samples['weak']))
+            weak_feats = [x.detach() for x in weak_feats]
         # In the image, outside the strong view's CutOut box.
         region = valid_region_mask(data_samples['strong'],
                                    inputs['strong'].shape[2:],
                                    inputs['strong'].device)
         probs, keep, diagnostics = self.pseudo_labels(
-            inputs['weak'], data_samples['weak'], region)
+            inputs['weak'], data_samples['weak'], region, weak_feats)
         losses.update(_prefixed(diagnostics, 'unsup_'))
         losses.update(
             _prefixed(
@@ -289,13 +307,31 @@ class PseudoSeg(BaseSegmentor):
         if self.sgc_head is not None:
             losses.update(
                 _prefixed(
-                    self.sgc_head.loss(x, data_samples, seg.train_cfg),
-                    'sgc.'))
+                    self.sgc_head.loss(
+                        x,
+                        data_samples,
+                        seg.train_cfg,
+                        with_cls_loss=not self.cls_on_unlabeled), 'sgc.'))
         return losses
+
+    def _given_image_labels(self, data_samples: SampleList) -> Tensor:
+        """The unlabeled samples' ``gt_image_labels``, or a clear error."""
+        labels = self.sgc_head.given_image_labels(data_samples)
+        if labels is None:
+            raise ValueError(
+                'PseudoSeg.cls_on_unlabeled needs gt_image_labels on every '
+                'unlabeled sample: add LoadImageLevelLabels to the unlabeled '
+                f'pipeline ({data_samples[0].metainfo.get("img_path")} has '
+                'none)')
+        return labels
 
     @torch.no_grad()
     def pseudo_labels(
-            self, inputs: Tensor, data_samples: SampleList, region: Tensor
+        self,
+        inputs: Tensor,
+        data_samples: SampleList,
+        region: Tensor,
+        feats: Optional[List[Tensor]] = None
     ) -> Tuple[Tensor, Tensor, Dict[str, Tensor]]:
         """Pseudo labels of the weak view (no gradient).
 
@@ -307,12 +343,14 @@ class PseudoSeg(BaseSegmentor):
                 present, serves only the accuracy diagnostics.
             region (Tensor): (B, H, W) bool, inside the image and outside
                 the strong view's CutOut box; masks the SGC attention.
+            feats (list[Tensor], optional): Train-mode backbone features of
+                ``inputs`` if already computed; else computed here.
 
         Returns:
             tuple: probabilities (B, K, H, W), the pixels kept for the loss
             (B, H, W) and a dict of detached diagnostics.
         """
-        maps = self.pseudo_label_maps(inputs, data_samples, region)
+        maps = self.pseudo_label_maps(inputs, data_samples, region, feats)
         probs = maps['probs']
         conf, labels = probs.max(dim=1)
         keep = region & (conf >= self.confidence_threshold)
@@ -338,8 +376,12 @@ class PseudoSeg(BaseSegmentor):
         return probs, keep, {k: v.float() for k, v in diagnostics.items()}
 
     @torch.no_grad()
-    def pseudo_label_maps(self, inputs: Tensor, data_samples: SampleList,
-                          region: Tensor) -> Dict[str, Tensor]:
+    def pseudo_label_maps(
+            self,
+            inputs: Tensor,
+            data_samples: SampleList,
+            region: Tensor,
+            feats: Optional[List[Tensor]] = None) -> Dict[str, Tensor]:
         """Every map behind the weak view's pseudo labels (no gradient).
 
         Arguments as :meth:`pseudo_labels`. Used by it and by the
@@ -352,7 +394,7 @@ class PseudoSeg(BaseSegmentor):
             w4, resized to the decoder's resolution); and ``probs``
             (B, K, H, W), the pseudo-label distributions at input size.
         """
-        x = self.segmentor.extract_feat(inputs)
+        x = self.segmentor.extract_feat(inputs) if feats is None else feats
         maps = dict(seg_logits=self.segmentor.decode_head.forward(x))
         if self.pseudo_src != 'decoder':
             maps.update(self._weak_sgc(inputs, x, data_samples, region))

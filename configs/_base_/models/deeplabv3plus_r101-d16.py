@@ -1,0 +1,18 @@
+# DeepLabV3+ ResNet-101 at output stride 16, the release's architecture
+# family on mmseg's stock parts (the release uses Xception-65, which mmseg
+# lacks): ASPP rates 6/12/18, decoder at stride 4, 21 VOC classes, BN with
+# batch statistics not synchronised across GPUs (as the release).
+_base_ = 'mmseg::_base_/models/deeplabv3plus_r50-d8.py'
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    # 512 = the crop of the VOC dataset base; change both together.
+    data_preprocessor=dict(size=(512, 512)),
+    pretrained='open-mmlab://resnet101_v1c',  # ImageNet-pretrained
+    backbone=dict(
+        depth=101,
+        strides=(1, 2, 2, 1),
+        dilations=(1, 1, 1, 2),  # output stride 16
+        norm_cfg=norm_cfg),
+    decode_head=dict(
+        dilations=(1, 6, 12, 18), num_classes=21, norm_cfg=norm_cfg),
+    auxiliary_head=dict(num_classes=21, norm_cfg=norm_cfg))

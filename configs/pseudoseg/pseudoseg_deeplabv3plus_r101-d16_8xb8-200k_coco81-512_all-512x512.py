@@ -1,0 +1,17 @@
+# PseudoSeg, COCO 2017 (81 classes), 1/512 of train2017 labeled:
+# 232 labeled (shipped data_splits/coco/512_all.txt) and 118,055
+# unlabeled images. 200k iters x 64 labeled images = 55,172 epochs of the
+# labeled set.
+_base_ = [
+    '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
+    '../_base_/datasets/coco81_semi.py', '../_base_/pseudoseg_runtime.py',
+    '../_base_/schedules/schedule_200k.py'
+]
+model = dict(
+    segmentor=dict(
+        decode_head=dict(num_classes=81), auxiliary_head=dict(num_classes=81)),
+    sgc_head=dict(num_classes=81))
+train_dataloader = dict(
+    dataset=dict(
+        labeled=dict(ann_file=_base_.data_splits + '/coco/512_all.txt'),
+        unlabeled=dict(ann_file='splits/512_all/unlabeled.txt')))

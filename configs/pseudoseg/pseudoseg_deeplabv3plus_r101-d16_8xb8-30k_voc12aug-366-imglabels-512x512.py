@@ -1,0 +1,18 @@
+# PseudoSeg "with image-level labels", Pascal VOC 2012 + SBD: 366 pixel-
+# labeled images (voc12/366) and 10,216 images with image-level labels
+# only. The classifier trains on the latter (weak view) instead of the
+# pixel-labeled batch, and Grad-CAM uses their given labels.
+# 30k iters x 64 labeled images = 5,246 epochs of the labeled set.
+_base_ = [
+    '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
+    '../_base_/datasets/pascal_voc12_aug_semi.py',
+    '../_base_/pseudoseg_runtime.py', '../_base_/schedules/schedule_30k.py'
+]
+model = dict(cls_on_unlabeled=True)
+split = _base_.data_splits + '/voc12/366'
+train_dataloader = dict(
+    dataset=dict(
+        labeled=dict(ann_file=split + '/labeled.txt'),
+        unlabeled=dict(
+            ann_file=split + '/unlabeled.txt',
+            pipeline=_base_.unlabeled_imglabels_pipeline)))

@@ -1,0 +1,14 @@
+# PseudoSeg, Pascal VOC 2012 + SBD, 1/16 of the 1,464 high-quality labels: 92
+# labeled and 10,490 unlabeled train_aug images (shipped lists, voc12/92). 30k
+# iters x 64 labeled images = 20,870 epochs of the labeled set.
+_base_ = [
+    '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
+    '../_base_/datasets/pascal_voc12_aug_semi.py',
+    '../_base_/pseudoseg_runtime.py', '../_base_/schedules/schedule_30k.py'
+]
+split = _base_.data_splits + '/voc12/92'
+train_dataloader = dict(
+    dataset=dict(
+        labeled=dict(
+            ann_file=split + '/labeled.txt'),
+        unlabeled=dict(ann_file=split + '/unlabeled.txt')))

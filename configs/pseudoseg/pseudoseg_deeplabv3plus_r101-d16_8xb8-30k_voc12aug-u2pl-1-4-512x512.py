@@ -1,0 +1,16 @@
+# PseudoSeg, Pascal VOC 2012 + SBD, 1/4 of train_aug (blended protocol, U2PL
+# draw): 2,646 labeled and 7,936 unlabeled train_aug images (shipped lists,
+# voc12/u2pl_1_4). 30k iters x 64 labeled images = 726 epochs of the labeled
+# set.
+_base_ = [
+    '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
+    '../_base_/datasets/pascal_voc12_aug_semi.py',
+    '../_base_/pseudoseg_runtime.py', '../_base_/schedules/schedule_30k.py'
+]
+split = _base_.data_splits + '/voc12/u2pl_1_4'
+train_dataloader = dict(
+    dataset=dict(
+        labeled=dict(
+            data_prefix=dict(seg_map_path='SegmentationClassAug'),
+            ann_file=split + '/labeled.txt'),
+        unlabeled=dict(ann_file=split + '/unlabeled.txt')))

@@ -1,0 +1,2 @@
+# Short name of the config below (same settings, same results).
+_base_ = './deeplabv3plus_r101-d16_8xb8-200k_coco81-128_all-512x512.py'
