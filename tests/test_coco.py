@@ -304,6 +304,7 @@ def test_high_data_mixed_dataset_checks_classes(converted, tmp_path):
     root, _ = converted
     voc = tmp_path / 'VOC2012'
     (voc / 'JPEGImages').mkdir(parents=True)
+    Image.new('RGB', (8, 8)).save(voc / 'JPEGImages' / '2007_000032.jpg')
     (voc / 'ids.txt').write_text('2007_000032\n')
     labeled = dict(
         type='PascalVOCDataset',

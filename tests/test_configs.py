@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
-from mmseg.registry import MODELS
+from mmseg.registry import DATASETS, MODELS
 from mmseg_pseudoseg.datasets import read_split, split_path
 from .conftest import REPO
 
@@ -48,6 +48,17 @@ SHORT = {  # short name -> leaf tag
     'voc_u2pl_1-4': 'u2pl-1-4',
 }
 COCO = {512: 232, 256: 463, 128: 925, 64: 1849, 32: 3697}
+
+
+_LOADED = {}
+
+
+def _load(path):
+    """Config.fromfile, once per file per session (about a second each)."""
+    path = osp.join(REPO, path)
+    if path not in _LOADED:
+        _LOADED[path] = Config.fromfile(path)
+    return copy.deepcopy(_LOADED[path])
 
 
 def _rel(path):
@@ -93,9 +104,19 @@ def test_short_names_are_their_full_configs(kind, short):
     prefix = 'pseudoseg_' if kind == 'pseudoseg' else ''
     full = osp.join(REPO, f'configs/{kind}/{prefix}deeplabv3plus_r101-d16_'
                     f'8xb8-30k_voc12aug-{tag}-512x512.py')
-    a = Config.fromfile(osp.join(REPO, f'configs/{kind}/{short}.py'))
-    b = Config.fromfile(full)
+    a = _load(f'configs/{kind}/{short}.py')
+    b = _load(full)
     assert a.to_dict() == b.to_dict()
+
+
+def _num_classes(cfg):
+    """K of a config's data, from its labeled dataset's type."""
+    labeled = _datasets(cfg)[0]
+    if labeled.type == 'ConcatDataset':
+        labeled = labeled.datasets[0]
+    return dict(
+        PascalVOCDataset=21, COCO81Dataset=81,
+        ToyShapesDataset=4)[labeled.type]
 
 
 def _check_recipe(cfg, is_pseudoseg):
@@ -120,18 +141,14 @@ def _check_recipe(cfg, is_pseudoseg):
 
 @pytest.mark.parametrize('path', LEAVES, ids=_rel)
 def test_config_loads_follows_its_name_and_builds_shrunk(path):
-    cfg = Config.fromfile(path)
+    cfg = _load(path)
     assert cfg.custom_imports.imports == ['mmseg_pseudoseg']
     name = osp.basename(path)
     is_pseudoseg = '/pseudoseg/' in path
     assert cfg.model.type == ('PseudoSeg' if is_pseudoseg else
                               'EncoderDecoder')
     labeled, unlabeled = _datasets(cfg)
-    dataset_type = (labeled.datasets[0] if labeled.type == 'ConcatDataset'
-                    else labeled).type
-    num_classes = dict(
-        PascalVOCDataset=21, COCO81Dataset=81, ToyShapesDataset=4)[
-            dataset_type]
+    num_classes = _num_classes(cfg)
     tag = re.search(r'voc12aug-([\w-]+?)(-imglabels)?-512x512', name)
     if tag and tag.group(1) in VOC_SPLITS:  # the split its name says
         folder, count = VOC_SPLITS[tag.group(1)]
@@ -184,21 +201,44 @@ def test_config_loads_follows_its_name_and_builds_shrunk(path):
     assert out.shape[1] == num_classes
 
 
+@pytest.mark.parametrize(
+    'path', [p for p in LEAVES if not p.endswith('toy.py')], ids=_rel)
+def test_config_datasets_build_on_a_fake_layout(path, tmp_path):
+    # (The toy configs' data is built from the real toy set elsewhere.)
+    cfg = _load(path)
+    ids = _miniaturize(cfg, tmp_path, _num_classes(cfg))
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    val = DATASETS.build(cfg.val_dataloader.dataset)
+    assert len(train) >= 3 and len(val) == 3 and len(ids) >= 6
+    item = train[0]
+    if cfg.model.type == 'PseudoSeg':
+        assert set(item['inputs']) == {'sup', 'weak', 'strong'}
+        assert 'cutout_box' in item['data_samples']['strong'].metainfo
+    assert val[0]['data_samples'].gt_sem_seg.data.max() < 256
+
+
 def _validators(cfg):
+    """The ValidateSegMap of every pipeline; each pipeline that loads labels
+    must validate them right after loading."""
     found = []
 
     def walk(node):
         if isinstance(node, dict):
-            if node.get('type') == 'ValidateSegMap':
-                found.append(node)
+            pipeline = node.get('pipeline')
+            if isinstance(pipeline, (list, tuple)):
+                types = [t.get('type') for t in pipeline]
+                if 'LoadAnnotations' in types:
+                    at = types.index('LoadAnnotations')
+                    assert types[at + 1:at + 2] == ['ValidateSegMap'], types
+                    found.append(pipeline[at + 1])
             for v in node.values():
                 walk(v)
         elif isinstance(node, (list, tuple)):
             for v in node:
                 walk(v)
 
-    walk(cfg.train_dataloader)
-    walk(cfg.val_dataloader)
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        walk(cfg[name])
     assert found, 'every config validates the labels it loads'
     return found
 
@@ -272,8 +312,8 @@ SETTINGS = {
 
 @pytest.mark.parametrize('setting', sorted(SETTINGS))
 def test_each_setting_trains_on_a_fake_layout(setting, tmp_path):
-    cfg = Config.fromfile(osp.join(REPO, SETTINGS[setting]))
-    num_classes = 81 if 'coco_' in SETTINGS[setting] else 21
+    cfg = _load(SETTINGS[setting])
+    num_classes = _num_classes(cfg)
     _miniaturize(cfg, tmp_path, num_classes)
     # Fake 40x48 images scaled by up to 2 fit in 96x96 without a crop.
     inner = dict(SHRINK.toy_segmentor, data_preprocessor=dict(size=(96, 96)))

@@ -281,12 +281,11 @@ def test_multi_branch_preprocessor_matches_per_branch(pseudoseg_model_cfg,
         inner(copy.deepcopy(plain), True)['inputs'])
 
 
-@pytest.mark.parametrize('updates', [None, False])
+@pytest.mark.parametrize('updates', [True, False])
 def test_strong_view_and_bn_running_stats(pseudoseg_model_cfg, batch,
                                           updates):
     cfg = copy.deepcopy(pseudoseg_model_cfg)
-    if updates is not None:  # default: updates, as every train-mode pass
-        cfg.strong_updates_bn_stats = updates
+    cfg.strong_updates_bn_stats = updates
     model = MODELS.build(cfg)
     data = _preprocessed(model, batch)
     bn = model.segmentor.backbone.stem[1]  # first BatchNorm
@@ -302,7 +301,7 @@ def test_strong_view_and_bn_running_stats(pseudoseg_model_cfg, batch,
 
     same = running_mean_after(data['inputs']['strong'])
     shifted = running_mean_after(data['inputs']['strong'] + 5.0)
-    assert torch.equal(same, shifted) == (updates is False)
+    assert torch.equal(same, shifted) == (not updates)
     assert bn.momentum == 0.1  # restored after the strong forward
 
 
@@ -351,3 +350,20 @@ def test_with_image_level_labels_setting(pseudoseg_model_cfg, batch):
     losses['unsup_sgc.loss_cls'].backward()
     assert model.sgc_head.classifier.weight.grad.abs().sum() > 0
     assert model.segmentor.backbone.stem[0].weight.grad.abs().sum() > 0
+
+
+def test_defaults_are_the_method(pseudoseg_model_cfg):
+    from mmseg_pseudoseg.models.segmentors import PseudoSeg
+    cfg = copy.deepcopy(pseudoseg_model_cfg)
+    cfg.pop('type')
+    for key in ('unsup_weight', 'temperature', 'calibrate', 'pseudo_src',
+                'confidence_threshold', 'unsup_loss', 'weak_inference_pass',
+                'strong_updates_bn_stats', 'cls_on_unlabeled', 'test_head'):
+        cfg.pop(key, None)
+    model = PseudoSeg(**cfg)
+    assert (model.unsup_weight, model.temperature, model.calibrate,
+            model.pseudo_src, model.confidence_threshold) == (1.0, 0.5, True,
+                                                              'fused', 0.0)
+    assert model.weak_inference_pass and model.strong_updates_bn_stats
+    assert not model.cls_on_unlabeled
+    assert not model.unsup_loss.use_hard_labels

@@ -1,9 +1,11 @@
 """Benchmarks that print ratios, never pass/fail.
 
-1. Step time: one PseudoSeg training step (B labeled + B weak + B strong
-   images) over one supervised step of the same segmentor on 3B labeled
-   images, i.e. the same number of image forwards. Random inputs, CPU or
-   GPU, after warm-up.
+1. Step time (and peak CUDA memory on a GPU): one PseudoSeg training step
+   (B labeled + B unlabeled images: the weak view twice, train and
+   inference mode, and the strong view), the same with the classifier/SGC
+   pass sharing the train-mode weak features (weak_inference_pass=False),
+   and one supervised step of the same segmentor on the same B labeled
+   images. Random inputs, after warm-up; ratios measured in one run.
 2. Toy mIoU: the supervised 1/8 baseline and PseudoSeg 1/8 trained and
    evaluated on the built-in toy set with the shipped toy configs, for each
    seed; prints the per-seed numbers, means and the difference.
@@ -77,23 +79,38 @@ def bench_step(args):
     sup_in, sup_s = _fake_branch(b, crop, num_classes)
     weak_in, weak_s = _fake_branch(b, crop, num_classes, with_labels=False)
     strong_s = [copy.deepcopy(s) for s in weak_s]
-    ps_data = dict(
-        inputs=dict(sup=sup_in, weak=weak_in, strong=list(weak_in)),
-        data_samples=dict(sup=sup_s, weak=weak_s, strong=strong_s))
-    big_in, big_s = _fake_branch(3 * b, crop, num_classes)
-    sup_data = dict(inputs=big_in, data_samples=big_s)
+    ps_data = dict(inputs=dict(sup=sup_in, weak=weak_in, strong=list(weak_in)),
+                   data_samples=dict(sup=sup_s, weak=weak_s, strong=strong_s))
+    sup_data = dict(inputs=list(sup_in), data_samples=sup_s)
 
-    pseudoseg = MODELS.build(ps_cfg).to(device)
-    supervised = MODELS.build(sup_cfg).to(device)
-    t_ps = _time_steps(pseudoseg, ps_data, args.iters, args.warmup, device)
-    t_sup = _time_steps(supervised, sup_data, args.iters, args.warmup,
-                        device)
+    times, memory = {}, {}
+    shared = dict(ps_cfg, weak_inference_pass=False)
+    variants = [('PseudoSeg', ps_cfg, ps_data),
+                ('PseudoSeg, shared weak pass', shared, ps_data),
+                ('supervised', sup_cfg, sup_data)]
+    for name, cfg, data in variants:
+        torch.manual_seed(0)
+        model = MODELS.build(cfg).to(device)
+        if device == 'cuda':
+            torch.cuda.reset_peak_memory_stats()
+        times[name] = _time_steps(model, data, args.iters, args.warmup, device)
+        if device == 'cuda':
+            memory[name] = torch.cuda.max_memory_allocated() / 2**30
+        del model
     print(f'device: {device}, threads: {torch.get_num_threads()}, '
-          f'crop {args.crop}, B={b}')
-    print(f'PseudoSeg step ({b} labeled + {b} weak + {b} strong): '
-          f'{t_ps:.4f} s')
-    print(f'supervised step ({3 * b} labeled images): {t_sup:.4f} s')
-    print(f'step time ratio PseudoSeg / supervised: {t_ps / t_sup:.3f}')
+          f'crop {args.crop}, B={b} labeled (+ {b} unlabeled)')
+    for name, t in times.items():
+        mem = f', peak {memory[name]:.2f} GiB' if name in memory else ''
+        print(f'{name} step: {t:.4f} s{mem}')
+    base = times['supervised']
+    for name in ('PseudoSeg', 'PseudoSeg, shared weak pass'):
+        print(f'step time ratio {name} / supervised: '
+              f'{times[name] / base:.3f}')
+        if memory:
+            print(f'peak memory ratio {name} / supervised: '
+                  f'{memory[name] / memory["supervised"]:.3f}')
+    print('step time ratio inference-mode weak pass / shared weak pass: '
+          f'{times["PseudoSeg"] / times["PseudoSeg, shared weak pass"]:.3f}')
 
 
 def _train_and_eval(config, data_root, seed, iters):
@@ -131,9 +148,11 @@ def bench_miou(args):
         std = statistics.stdev(values) if len(values) > 1 else 0.0
         return f'{statistics.mean(values):.2f} +- {std:.2f}'
 
+    diffs = [p - s for p, s in zip(ps, sup)]
+    print('paired differences (PseudoSeg - supervised, same seed): ' +
+          ', '.join(f'{d:+.2f}' for d in diffs))
     print(f'toy mIoU 1/8, {len(args.seeds)} seeds: supervised {fmt(sup)}, '
-          f'PseudoSeg {fmt(ps)}, difference '
-          f'{statistics.mean(ps) - statistics.mean(sup):+.2f}')
+          f'PseudoSeg {fmt(ps)}, paired difference {fmt(diffs)}')
     print('toy mIoU ratio PseudoSeg / supervised: '
           f'{statistics.mean(ps) / statistics.mean(sup):.3f}')
 
@@ -144,12 +163,10 @@ def main():
     sub = parser.add_subparsers(dest='what', required=True)
     for name in ('step', 'miou'):
         p = sub.add_parser(name)
-        p.add_argument(
-            '--pseudoseg-config',
-            default=osp.join(REPO, 'configs/pseudoseg/toy.py'))
-        p.add_argument(
-            '--supervised-config',
-            default=osp.join(REPO, 'configs/supervised/toy.py'))
+        p.add_argument('--pseudoseg-config',
+                       default=osp.join(REPO, 'configs/pseudoseg/toy.py'))
+        p.add_argument('--supervised-config',
+                       default=osp.join(REPO, 'configs/supervised/toy.py'))
     step = sub.choices['step']
     step.add_argument('--batch', type=int, default=4)
     step.add_argument('--crop', type=int, default=64)
@@ -158,8 +175,10 @@ def main():
     miou = sub.choices['miou']
     miou.add_argument('--data-root', default='data/toy_shapes')
     miou.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    miou.add_argument(
-        '--iters', type=int, default=0, help='0: the configs\' schedule')
+    miou.add_argument('--iters',
+                      type=int,
+                      default=0,
+                      help='0: the configs\' schedule')
     args = parser.parse_args()
     bench_step(args) if args.what == 'step' else bench_miou(args)
 

@@ -8,7 +8,7 @@
 toy_data_root = 'data/toy_shapes'
 toy_num_classes = 4
 toy_crop_size = (64, 64)
-toy_norm_cfg = dict(type='BN', requires_grad=True)
+toy_norm_cfg = dict(type='BN', requires_grad=True, momentum=0.1)  # PyTorch's
 toy_segmentor = dict(
     pretrained=None,
     data_preprocessor=dict(size=toy_crop_size),

@@ -3,7 +3,8 @@
 # lacks): ASPP rates 6/12/18, decoder at stride 4, 21 VOC classes, BN with
 # batch statistics not synchronised across GPUs (as the release).
 _base_ = 'mmseg::_base_/models/deeplabv3plus_r50-d8.py'
-norm_cfg = dict(type='BN', requires_grad=True)
+# BN momentum 0.05: the release's moving-average decay 0.95 for ResNets.
+norm_cfg = dict(type='BN', requires_grad=True, momentum=0.05)
 model = dict(
     # 512 = the crop of the VOC dataset base; change both together.
     data_preprocessor=dict(size=(512, 512)),
