@@ -2,6 +2,8 @@
 import math
 import os
 import signal
+import sys
+import time
 from typing import Optional
 
 from mmengine.dist import get_rank
@@ -97,7 +99,11 @@ class FaultInjectionHook(Hook):
         if not self._due(runner) or self.fault == 'nan':
             return
         where = f'rank {get_rank()}, iteration {self.iteration}'
-        runner.logger.warning(f'FaultInjectionHook: {self.fault} on {where}')
+        # stderr, not the logger: other ranks log only errors, and a
+        # killed process flushes nothing. The time lets a test measure how
+        # long the other processes take to stop.
+        print(f'FaultInjectionHook: {self.fault} on {where} at '
+              f't={time.time():.3f}', file=sys.stderr, flush=True)
         if self.fault == 'kill':
             os.kill(os.getpid(), signal.SIGKILL)
         raise InjectedFault(f'injected exception on {where}')
