@@ -1,6 +1,7 @@
 """NonFiniteGuardHook, RNG state and checkpoint helpers inside a real
 mmengine Runner (toy model, a few iterations, CPU)."""
 import copy
+import functools
 import io
 import math
 import os
@@ -303,3 +304,63 @@ def test_resume_falls_back_to_the_newest_readable(tmp_path):
         find_resumable_checkpoint(work)
     # An empty work dir is a fresh start, as with mmengine.
     assert find_resumable_checkpoint(str(tmp_path / 'new')) == (None, [])
+
+
+def test_amp_loss_scaling_still_skips_inf_gradient_steps(
+        toy_root, tmp_path, monkeypatch):
+    # AmpOptimWrapper insists on CUDA; on CPU we let it run dynamic loss
+    # scaling with torch's CPU GradScaler. The guard leaves inf-gradient
+    # steps to the scaler (losses are finite here), but still stops on a
+    # NaN loss.
+    import mmengine.optim.optimizer.amp_optimizer_wrapper as amp
+    monkeypatch.setattr(amp, 'is_cuda_available', lambda: True)
+    monkeypatch.setattr(amp, 'GradScaler',
+                        functools.partial(torch.amp.GradScaler, 'cpu'))
+    cfg = _cfg(SUPERVISED_TOY, toy_root, tmp_path)
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = dict(init_scale=2.**127)
+    # loss ~1300: times 2**127 it overflows, so every step has inf
+    # gradients until the scale has come down.
+    cfg.model.decode_head.loss_decode.loss_weight = 1000.0
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    scaler = runner.optim_wrapper.loss_scaler
+    assert scaler.get_scale() == 2.**123  # halved at each of 4 steps
+    # The scaler skipped every optimizer step: no momentum buffer yet.
+    saved = torch.load(osp.join(tmp_path, 'iter_4.pth'))
+    assert saved['optimizer']['state'] == {}
+
+    cfg = _cfg(SUPERVISED_TOY, toy_root, tmp_path / 'nan')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.custom_hooks.append(
+        dict(type='FaultInjectionHook', fault='nan', iteration=2))
+    with pytest.raises(NonFiniteError, match='iteration 2: loss=nan'):
+        Runner.from_cfg(cfg).train()
+
+
+def _epoch_cfg(toy_root, work_dir, max_epochs):
+    cfg = _cfg(SUPERVISED_TOY, toy_root, work_dir)
+    cfg.custom_hooks.append(dict(type='RNGStateHook'))
+    cfg.train_cfg = dict(
+        type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=2)
+    # 2 labeled toy images at batch 2: one iteration per epoch.
+    cfg.train_dataloader.sampler = dict(type='DefaultSampler', shuffle=True)
+    cfg.param_scheduler[0].end = 4  # iterations of the full 4-epoch run
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=True, interval=2)
+    return cfg
+
+
+def test_epoch_based_resume_is_exact(toy_root, tmp_path):
+    # The decode head has dropout; the new Runner of the resumed half
+    # re-seeds every generator, and RNGStateHook puts them back.
+    full = Runner.from_cfg(_epoch_cfg(toy_root, tmp_path / 'full', 4))
+    full.train()
+    Runner.from_cfg(_epoch_cfg(toy_root, tmp_path / 'half', 2)).train()
+    cfg = _epoch_cfg(toy_root, tmp_path / 'half', 4)
+    cfg.resume = True
+    resumed = Runner.from_cfg(cfg)
+    resumed.train()
+    want = full.model.state_dict()
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, want[key]), key
