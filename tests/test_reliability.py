@@ -79,15 +79,15 @@ def _assert_same(a, b):
         assert a == b
 
 
-@pytest.mark.parametrize('config', [PSEUDOSEG_TOY, SUPERVISED_TOY])
-def test_nan_loss_stops_before_the_step(config, toy_root, tmp_path):
-    cfg = _cfg(config, toy_root, tmp_path)
+def test_nan_loss_stops_before_the_step(toy_root, tmp_path):
+    # A plain mmseg EncoderDecoder; PseudoSeg's NaN is in the next test.
+    cfg = _cfg(SUPERVISED_TOY, toy_root, tmp_path)
     cfg.custom_hooks.append(
         dict(type='FaultInjectionHook', fault='nan', iteration=3))
     runner = Runner.from_cfg(cfg)
     # FaultInjectionHook makes the model's first loss NaN.
     with pytest.raises(NonFiniteError,
-                       match=r'iteration 3: loss=nan, \S*loss\S*=nan\. '):
+                       match=r'iteration 3: loss=nan, decode.loss_ce=nan\. '):
         runner.train()
     # The step of iteration 3 never happened: the weights and the optimizer
     # state are those of the iteration-2 checkpoint, and nothing later was

@@ -89,7 +89,8 @@ class FaultInjectionHook(Hook):
             raise KeyError(f'FaultInjectionHook: no loss {key!r} in '
                            f'{sorted(output)}')
         output = dict(output)
-        output[key] = output[key] + math.nan  # keeps the autograd graph
+        # NaN in value and gradient, as when NaN arises in the computation.
+        output[key] = output[key] * math.nan
         return output
 
     def before_train_iter(self,

@@ -164,7 +164,7 @@ class NonFiniteGuardHook(Hook):
         One device sync and, with DDP, one 2-element all-reduce."""
         keys = list(log_vars)
         values = torch.stack(
-            [log_vars[k].detach().float().reshape(()) for k in keys])
+            [log_vars[k].detach().float().mean() for k in keys])
         finite = torch.isfinite(values)
         is_loss = torch.tensor(['loss' in k for k in keys],
                                device=finite.device)
