@@ -127,6 +127,9 @@ def test_skip_mode_leaves_model_and_optimizer_untouched(toy_root, tmp_path):
     _assert_same(recorder.before, recorder.after)
     assert runner.iter == 4
     assert not non_finite_names(runner.model.state_dict().items())
+    # after_train undid the wrapping (and kept the schedulers' counter).
+    assert 'parse_losses' not in vars(runner.model)
+    assert hasattr(runner.optim_wrapper.step, '_with_counter')
     log = open(osp.join(runner.log_dir, f'{runner.timestamp}.log')).read()
     assert ('non-finite loss at iteration 2: loss=nan, decode.loss_ce=nan: '
             'skipped this iteration (no optimizer step); 1 skipped so far, '

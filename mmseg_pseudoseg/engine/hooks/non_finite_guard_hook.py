@@ -29,24 +29,32 @@ class NonFiniteGuardHook(Hook):
 
     Where it acts, and why there:
 
-    - **Loss** (every iteration): in ``before_train`` it wraps the model's
-      ``parse_losses`` (on the module inside a DDP wrapper). Both
-      ``BaseModel.train_step`` and ``MMDistributedDataParallel.train_step``
-      call it between the forward pass and ``optim_wrapper.update_params``,
-      and it sees every loss by name, so the check names the keys, runs
-      before any backward pass or optimizer step, and works unchanged for
-      PseudoSeg, a plain mmseg ``EncoderDecoder`` and any other
-      ``BaseModel``, with any optim wrapper (``--amp`` included). The
-      verdict is summed over processes (one scalar all-reduce), so every
-      DDP rank takes the same decision and none is left waiting in a
-      gradient all-reduce. An ``OptimWrapper`` subclass was not used: it
-      sees only the summed loss, and ``--amp`` replaces its type.
+    - **Loss and buffers** (every iteration): in ``before_train`` it wraps
+      the model's ``parse_losses`` (on the module inside a DDP wrapper).
+      Both ``BaseModel.train_step`` and
+      ``MMDistributedDataParallel.train_step`` call it between the forward
+      pass and ``optim_wrapper.update_params``, and it sees every loss by
+      name, so the check names the keys, runs before any backward pass or
+      optimizer step, and works unchanged for PseudoSeg, a plain mmseg
+      ``EncoderDecoder`` and any other ``BaseModel``, with any optim
+      wrapper (``--amp`` included). The model's buffers are checked there
+      too: a diverging network can overflow BatchNorm running variances
+      while its loss, computed with batch statistics, is still finite. The
+      verdict is summed over processes (one 2-element all-reduce), so
+      every DDP rank takes the same decision and none is left waiting in a
+      gradient all-reduce. Cost: one device sync and a max-norm over the
+      buffers (0.6 ms for DeepLabV3+ R50 on one CPU thread). An
+      ``OptimWrapper`` subclass was not used: it sees only the summed
+      loss, and ``--amp`` replaces its type.
     - **Gradients** (every step, plain ``OptimWrapper`` only): it wraps
       ``optim_wrapper.step``: a finite loss can still give inf gradients,
       and one step on them makes every weight NaN. With
       ``AmpOptimWrapper``/``ApexOptimWrapper`` this is left to dynamic loss
       scaling, which skips inf-gradient steps by design. DDP gradients are
       already averaged over ranks, so the decision is the same everywhere.
+      Cost: one pass over the gradients (0.12 s for R50's 44M on one CPU
+      thread, about 5% of its CPU step; a fraction of a millisecond on a
+      GPU); ``check_grads=False`` turns it off.
     - **Weights**: before a ``CheckpointHook`` saves (checked in
       ``after_train_iter``/``after_train_epoch`` on every rank, before
       ``CheckpointHook`` deletes the oldest checkpoint it keeps), in
@@ -60,10 +68,13 @@ class NonFiniteGuardHook(Hook):
     values, or the first non-finite tensors. ``action='skip'`` drops the
     iteration instead: no backward pass, no optimizer or loss-scaler step,
     and the model's buffers (BatchNorm statistics, updated by the forward
-    pass that produced the NaN) are put back as they were before it. Each
-    skip is logged as a warning with the running count, and more than
-    ``max_consecutive_skips`` skips in a row stop training. Non-finite
-    weights always stop training, in both modes.
+    pass that produced the NaN) are put back as they were before it; the
+    learning-rate schedule still advances. Each skip is logged as a
+    warning naming the keys and values, the running count is logged every
+    iteration as ``nonfinite_skips``, the skipped values are kept out of
+    the smoothed losses of the log, and more than ``max_consecutive_skips``
+    skips in a row stop training. Non-finite weights always stop training,
+    in both modes.
 
     Args:
         action (str): ``'raise'`` or ``'skip'``. Defaults to ``'raise'``.
@@ -121,13 +132,20 @@ class NonFiniteGuardHook(Hook):
     def _patch(self, obj, name: str, fn) -> None:
         """Shadow ``obj.name`` by ``fn`` on the instance (undone in
         ``after_train``)."""
+        self._patched.append((obj, name, fn, obj.__dict__.get(name)))
         setattr(obj, name, fn)
-        self._patched.append((obj, name, fn))
 
     def after_train(self, runner) -> None:
-        for obj, name, fn in self._patched:
-            if obj.__dict__.get(name) is fn:
+        # Put back what was there: the class method, or an instance
+        # attribute such as the counting wrapper mmengine's parameter
+        # schedulers set on optim_wrapper.step.
+        for obj, name, fn, previous in reversed(self._patched):
+            if obj.__dict__.get(name) is not fn:
+                continue
+            if previous is None:
                 del obj.__dict__[name]
+            else:
+                setattr(obj, name, previous)
         self._patched = []
         if self.skipped:
             runner.logger.warning(

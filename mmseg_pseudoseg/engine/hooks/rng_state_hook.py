@@ -68,7 +68,9 @@ class RNGStateHook(Hook):
     validation of the iteration it resumes from, so without this the runs
     differ whenever validation and checkpointing share an iteration
     (``val_interval`` a multiple of the checkpoint interval: the usual
-    setting). Validation draws nothing a metric depends on.
+    setting). Evaluation (eval mode, deterministic test pipelines) draws
+    nothing a metric depends on. With validation only at the end, as in
+    the toy configs, training is bit-identical with or without this hook.
 
     Args:
         isolate_val (bool): Run validation on a copy of the generators'
