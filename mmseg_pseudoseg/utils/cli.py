@@ -67,3 +67,28 @@ def finish_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+# Added by tools/train.py (and the guard by tools/test.py) when a config
+# does not configure them; a config that lists one keeps its settings.
+RELIABILITY_HOOKS = (dict(type='NonFiniteGuardHook'),
+                     dict(type='RNGStateHook'))
+
+
+def add_reliability_hooks(cfg: Config, types: Tuple[str, ...] = (
+        'NonFiniteGuardHook', 'RNGStateHook')) -> List[str]:
+    """Append the reliability hooks named in ``types`` that
+    ``cfg.custom_hooks`` lacks, with default settings.
+
+    Returns:
+        list[str]: The types added, for the log.
+    """
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    present = {h.get('type') for h in hooks if isinstance(h, dict)}
+    present |= {type(h).__name__ for h in hooks if not isinstance(h, dict)}
+    added = [
+        dict(h) for h in RELIABILITY_HOOKS
+        if h['type'] in types and h['type'] not in present
+    ]
+    cfg.custom_hooks = hooks + added
+    return [h['type'] for h in added]
