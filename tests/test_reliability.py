@@ -29,7 +29,7 @@ def _cfg(path, toy_root, work_dir, max_iters=4, **guard):
     cfg = toy_cfg(path, toy_root, work_dir, max_iters=max_iters)
     cfg.custom_hooks = [
         h for h in cfg.get('custom_hooks', [])
-        if h.type != 'PseudoLabelFusionHook'
+        if h.type not in ('PseudoLabelFusionHook', 'NonFiniteGuardHook')
     ] + [dict(type='NonFiniteGuardHook', **guard)]
     return cfg
 
@@ -245,7 +245,12 @@ def test_rng_state_round_trips_through_a_checkpoint():
 
 def test_reliability_hooks_added_unless_configured(toy_root, tmp_path):
     cfg = toy_cfg(PSEUDOSEG_TOY, toy_root, tmp_path)
-    cfg.custom_hooks.append(dict(type='NonFiniteGuardHook', action='skip'))
+    # The shipped configs list both; a user's config may list one or none.
+    assert add_reliability_hooks(cfg) == []
+    cfg.custom_hooks = [
+        dict(type='PseudoLabelFusionHook'),
+        dict(type='NonFiniteGuardHook', action='skip')
+    ]
     assert add_reliability_hooks(cfg) == ['RNGStateHook']
     types = [h['type'] for h in cfg.custom_hooks]
     assert types == [
