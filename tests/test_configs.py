@@ -301,7 +301,6 @@ def _miniaturize(cfg, tmp_path, num_classes):
 
 SETTINGS = {
     'voc-semi': 'configs/pseudoseg/voc_1-8.py',
-    'voc-blended': 'configs/pseudoseg/voc_u2pl_1-16.py',
     'voc-supervised': 'configs/supervised/voc_1-8.py',
     'voc-imglabels': 'configs/pseudoseg/voc_1-8_imglabels.py',
     'coco-semi': 'configs/pseudoseg/coco_1-512.py',
