@@ -14,5 +14,6 @@ allow_mmengine_checkpoint_globals()
 
 # imported for registration
 from . import datasets, engine, models, utils  # noqa: E402,F401
+from . import visualization  # noqa: E402,F401
 
 __version__ = '0.1.0'
