@@ -67,6 +67,9 @@ class _WeakShapes(Hook):
 def _run(toy_root, work_dir, hooks):
     cfg = toy_cfg(PSEUDOSEG_TOY, toy_root, work_dir, max_iters=2)
     cfg.custom_hooks = [dict(type='PseudoLabelFusionHook')] + hooks
+    # mmseg names its visualizer 'visualizer', and mmengine hands a later
+    # runner of the same process the first one's (with its save dir).
+    cfg.visualizer.name = f'visualizer_{osp.basename(work_dir)}_{id(cfg)}'
     cfg = Config(cfg.to_dict(), format_python_code=False)
     runner = Runner.from_cfg(cfg)
     shapes = _WeakShapes()
