@@ -27,7 +27,7 @@ setup(
     python_requires='>=3.8',
     # No mmcv in install_requires: compiled mmcv and mmcv-lite are two
     # distributions of one package, so either would install over the other.
-    # `mim install -e .` reads requirements/mminstall.txt (the `mim` extra).
+    # requirements/mminstall.txt (the `mim` extra) holds mmseg's mmcv range.
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require=dict(
         # mmpretrain is left out: its torchvision must match torch's build.
