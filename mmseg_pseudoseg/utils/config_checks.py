@@ -95,19 +95,20 @@ def iter_transforms(cfg: Any,
 def iter_heads(model: Any, key: str = 'model') -> Iterator[Tuple[str, dict]]:
     """Every dict with ``num_classes`` in a model config, the backbone's
     subtree left out."""
-    for sub_key, node in _iter_dicts(model, key):
+    for sub_key, node in iter_dicts(model, key):
         if 'num_classes' in node and '.backbone' not in sub_key:
             yield sub_key, node
 
 
-def _iter_dicts(node: Any, key: str) -> Iterator[Tuple[str, dict]]:
+def iter_dicts(node: Any, key: str) -> Iterator[Tuple[str, dict]]:
+    """Every dict under ``node`` (itself included), with its key."""
     if isinstance(node, dict):
         yield key, node
         for name, value in node.items():
-            yield from _iter_dicts(value, f'{key}.{name}')
+            yield from iter_dicts(value, f'{key}.{name}')
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            yield from _iter_dicts(value, f'{key}[{i}]')
+            yield from iter_dicts(value, f'{key}[{i}]')
 
 
 def dataset_classes(dataset: dict) -> Tuple[Optional[tuple], str]:
@@ -164,7 +165,7 @@ def _crop_sizes(cfg: Any) -> 'OrderedDict[str, tuple]':
     sizes = OrderedDict()
     model = _get(cfg, 'model')
     if model is not None:
-        for key, node in _iter_dicts(model, 'model'):
+        for key, node in iter_dicts(model, 'model'):
             if key.endswith('data_preprocessor') and \
                     node.get('size') is not None:
                 sizes[f'{key}.size'] = tuple(node['size'])

@@ -21,7 +21,8 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from mmengine.config import ConfigDict
 
-from .config_checks import _iter_dicts, iter_datasets, iter_heads, iter_typed
+from .config_checks import (iter_datasets, iter_dicts, iter_heads,
+                            iter_transforms)
 
 SECTIONS = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
             'custom_hooks')
@@ -49,7 +50,7 @@ def set_num_classes(sections: dict, num_classes: int) -> List[str]:
         for key, head in iter_heads(sections['model']):
             head['num_classes'] = num_classes
             changed.append(f'{key}.num_classes')
-    for key, transform in _pipeline_transforms(sections):
+    for key, transform in iter_transforms(sections):
         if 'num_classes' in transform:
             transform['num_classes'] = num_classes
             changed.append(f'{key}.num_classes')
@@ -78,21 +79,21 @@ def set_crop_size(sections: dict, crop_size: Sequence[int]) -> List[str]:
     changed = []
     old = None
     if sections.get('model') is not None:
-        for key, node in _iter_dicts(sections['model'], 'model'):
+        for key, node in iter_dicts(sections['model'], 'model'):
             if key.endswith('data_preprocessor') and \
                     node.get('size') is not None:
                 old = old or tuple(node['size'])
                 node['size'] = crop
                 changed.append(f'{key}.size')
-    train = {'train_dataloader': sections.get('train_dataloader')}
-    for key, transform in _pipeline_transforms(train):
+    train = ('train_dataloader', )
+    for key, transform in iter_transforms(sections, train):
         if transform['type'] == 'RandomCrop':
             size = transform['crop_size']
             old = old or ((size, size) if isinstance(size, int) else
                           tuple(size))
             transform['crop_size'] = crop
             changed.append(f'{key}.crop_size')
-    for key, transform in _pipeline_transforms(train):
+    for key, transform in iter_transforms(sections, train):
         if transform['type'] != 'CutOut':
             continue
         ref = tuple(transform.get('pad_to') or old or crop)
@@ -105,16 +106,6 @@ def set_crop_size(sections: dict, crop_size: Sequence[int]) -> List[str]:
             transform['pad_to'] = crop
             changed.append(f'{key}.pad_to')
     return changed
-
-
-def _pipeline_transforms(sections: dict):
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        node = sections.get(loader)
-        if node is None:
-            continue
-        for key, transform in iter_typed(node, loader):
-            if '.pipeline' in key:
-                yield key, transform
 
 
 def custom_data(base: Any,
