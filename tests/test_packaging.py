@@ -92,3 +92,18 @@ def test_no_dependency_pulls_in_mmcv():
     assert 'mmsegmentation' in seen and 'torch' in seen
     offenders = {n: path[n] for n in seen & {'mmcv', 'mmcv-lite'}}
     assert not offenders, f'pulled in by: {offenders}'
+
+
+def test_missing_mmcv_says_how_to_install_it():
+    # What a bare `pip install -e .` leaves: no mmcv at all.
+    out = subprocess.run([
+        sys.executable, '-c',
+        "import sys; sys.modules['mmcv'] = None; import mmseg_pseudoseg"
+    ],
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True)
+    assert out.returncode != 0
+    assert 'mmseg_pseudoseg needs mmcv>=2.0.0rc4,<2.2.0' in out.stderr
+    assert 'pip install mmcv-lite==2.1.0' in out.stderr
+    assert 'mim install mmcv==2.1.0' in out.stderr
