@@ -25,7 +25,19 @@ setup(
         ['data_splits/README.md', 'data_splits/**/*.txt']
     },
     python_requires='>=3.8',
+    # No mmcv in install_requires: compiled mmcv and mmcv-lite are two
+    # distributions of one package, so either would install over the other.
+    # requirements/mminstall.txt (the `mim` extra) holds mmseg's mmcv range.
     install_requires=read_requirements('requirements/runtime.txt'),
-    extras_require=dict(tests=read_requirements('requirements/tests.txt')),
+    extras_require=dict(
+        # mmpretrain is left out: its torchvision must match torch's build.
+        all=list(
+            dict.fromkeys(
+                read_requirements('requirements/tests.txt') +
+                read_requirements('requirements/optional.txt'))),
+        tests=read_requirements('requirements/tests.txt'),
+        optional=read_requirements('requirements/optional.txt'),
+        mim=read_requirements('requirements/mminstall.txt'),
+        mmpretrain=read_requirements('requirements/mmpretrain.txt')),
     license='Apache License 2.0',
 )

@@ -12,6 +12,7 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 from torch import Tensor
 
+from ...utils.model_checks import check_head_channels
 from ..utils.fusion import calibrated_fusion
 from ..utils.masks import valid_region_mask
 
@@ -182,6 +183,9 @@ class PseudoSeg(BaseSegmentor):
         with torch.random.fork_rng(devices=[]):
             self.sgc_head = MODELS.build(sgc_head) if sgc_head else None
             self.unsup_loss = MODELS.build(unsup_loss)
+        # Heads' in_channels against the backbone's outputs, now rather
+        # than at the first forward (one tiny eval-mode probe).
+        check_head_channels(self.segmentor, {'model.sgc_head': self.sgc_head})
         if self.sgc_head is not None and \
                 self.sgc_head.num_classes != self.num_classes:
             raise ValueError(
