@@ -57,7 +57,7 @@ def _load(path):
     """Config.fromfile, once per file per session (about a second each)."""
     path = osp.join(REPO, path)
     if path not in _LOADED:
-        _LOADED[path] = Config.fromfile(path)
+        _LOADED[path] = Config.fromfile(path, format_python_code=False)
     return copy.deepcopy(_LOADED[path])
 
 

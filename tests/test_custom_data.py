@@ -20,7 +20,7 @@ from .conftest import PSEUDOSEG_TOY, REPO, toy_cfg
 
 EXAMPLE = osp.join(REPO, 'configs/examples/custom_example.py')
 PRIMITIVE = osp.join(
-    REPO, 'configs/_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py')
+    REPO, 'configs/pseudoseg/voc_1-8.py')
 SHRINK = Config.fromfile(osp.join(REPO, 'configs/_base_/toy_shapes.py'))
 CLASSES = ('background', 'building', 'road')
 
@@ -104,7 +104,10 @@ def test_example_sets_each_value_once(tmp_path):
     assert cutout.pad_to == (64, 64)
     assert cutout.size == (12, 12)  # 100 px per 512 of the primitive's crop
     types = [h.type for h in cfg.custom_hooks]
-    assert types == ['PseudoLabelFusionHook', 'ConfigCheckHook']
+    assert types == [
+        'PseudoLabelFusionHook', 'PseudoLabelVisualizationHook',
+        'ConfigCheckHook', 'NonFiniteGuardHook', 'RNGStateHook'
+    ]
     assert check_config(cfg) == []
 
 

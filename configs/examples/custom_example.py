@@ -5,7 +5,11 @@
 # below: custom_data() writes it into every dataset, pipeline and head of
 # the primitive (a redefined variable alone would not reach them: mmengine
 # resolves the base's variables when the base loads).
-_base_ = '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py'
+_base_ = [
+    '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
+    '../_base_/datasets/pascal_voc12_aug_semi.py',
+    '../_base_/pseudoseg_runtime.py', '../_base_/schedules/schedule_30k.py'
+]
 from mmseg_pseudoseg.utils.custom_data import custom_data  # noqa: E402
 
 data_root = 'data/my_dataset'

@@ -7,7 +7,8 @@
 # 2, SGC hypercolumn <- outputs 2 and 3. ASPP rates follow the stride (the
 # DeepLab rates 12/24/36 are for stride 8, 6/12/18 for 16): 3/6/9 at 32.
 # The primitive's SGD schedule is kept; mmseg trains ConvNeXt with AdamW.
-_base_ = '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py'
+_base_ = ('../pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-30k_'
+          'voc12aug-183-512x512.py')
 custom_imports = dict(
     imports=['mmseg_pseudoseg', 'mmpretrain.models'],
     allow_failed_imports=False)
@@ -32,7 +33,3 @@ model = dict(
             in_channels=768, c1_in_channels=96, dilations=(1, 3, 6, 9)),
         auxiliary_head=dict(in_channels=384)),
     sgc_head=dict(in_channels=[384, 768], in_index=[2, 3]))
-train_dataloader = dict(
-    dataset=dict(
-        labeled=dict(ann_file='splits/1-8/labeled.txt'),
-        unlabeled=dict(ann_file='splits/1-8/unlabeled.txt')))

@@ -6,8 +6,10 @@
 # out_indices (1, 2, 3, 4) give 256, 728, 1024, 2048 channels at strides 4,
 # 8, 16, 16. The heads read: c1 <- output 0 (the release's stride-4
 # decoder features), ASPP <- output 3 with the release's rates 6/12/18,
-# auxiliary FCN <- output 2, SGC hypercolumn <- outputs 2 and 3.
-_base_ = '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py'
+# auxiliary FCN <- output 2, SGC hypercolumn <- outputs 2 and 3. timm's BN
+# keeps PyTorch's momentum 0.1; the release's Xception uses decay 0.9997.
+_base_ = ('../pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-30k_'
+          'voc12aug-183-512x512.py')
 custom_imports = dict(
     imports=['mmseg_pseudoseg', 'mmpretrain.models'],
     allow_failed_imports=False)
@@ -26,7 +28,3 @@ model = dict(
             in_channels=2048, c1_in_channels=256, dilations=(1, 6, 12, 18)),
         auxiliary_head=dict(in_channels=1024)),
     sgc_head=dict(in_channels=[1024, 2048], in_index=[2, 3]))
-train_dataloader = dict(
-    dataset=dict(
-        labeled=dict(ann_file='splits/1-8/labeled.txt'),
-        unlabeled=dict(ann_file='splits/1-8/unlabeled.txt')))

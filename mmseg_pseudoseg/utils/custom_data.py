@@ -7,7 +7,7 @@ built from it. These helpers walk the base's dicts structurally (by
 ``type``) and write the values into every place that needs them, so a
 config sets each value once (see ``configs/examples/custom_example.py``)::
 
-    _base_ = '../_base_/pseudoseg_deeplabv3plus_r50-d8_voc12aug-512x512.py'
+    _base_ = [...the four bases of a PseudoSeg leaf...]
     from mmseg_pseudoseg.utils.custom_data import custom_data  # noqa: E402
     _data = custom_data(_base_, data_root='data/mine', classes=(...))
     model = _data.model
