@@ -15,6 +15,7 @@ from PIL import Image
 
 from mmseg.registry import DATASETS, MODELS
 from mmseg_pseudoseg.datasets import read_split, split_path
+from mmseg_pseudoseg.utils.custom_data import set_crop_size
 from .conftest import REPO
 
 LEAVES = sorted(
@@ -314,8 +315,7 @@ def test_each_setting_trains_on_a_fake_layout(setting, tmp_path):
     cfg = _load(SETTINGS[setting])
     num_classes = _num_classes(cfg)
     _miniaturize(cfg, tmp_path, num_classes)
-    # Fake 40x48 images scaled by up to 2 fit in 96x96 without a crop.
-    inner = dict(SHRINK.toy_segmentor, data_preprocessor=dict(size=(96, 96)))
+    inner = dict(SHRINK.toy_segmentor)
     for head in ('decode_head', 'auxiliary_head'):
         inner[head] = dict(inner[head], num_classes=num_classes)
     if cfg.model.type == 'PseudoSeg':
@@ -325,6 +325,12 @@ def test_each_setting_trains_on_a_fake_layout(setting, tmp_path):
                     segmentor=inner, sgc_head=dict(in_channels=[64, 128]))))
     else:
         cfg.merge_from_dict(dict(model=inner))
+    # The crop everywhere it is used (ConfigCheckHook checks they agree).
+    set_crop_size(cfg, (32, 32))
+    cfg.crop_size = (32, 32)
+    labeled = _datasets(cfg)[0]
+    cfg.data_root = labeled.get('data_root') or \
+        labeled.datasets[0].data_root
     cfg.work_dir = str(tmp_path / 'work')
     cfg.train_dataloader.batch_size = 2
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
