@@ -8,8 +8,9 @@ from typing import Optional
 
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from ..utils import unwrap_model
 
 FAULTS = ('raise', 'kill', 'nan')
 
@@ -65,9 +66,8 @@ class FaultInjectionHook(Hook):
 
     def before_train(self, runner) -> None:
         if self.fault == 'nan':
-            model = runner.model
-            model = model.module if is_model_wrapper(model) else model
-            self._handle = model.register_forward_hook(self._poison_loss)
+            self._handle = unwrap_model(runner).register_forward_hook(
+                self._poison_loss)
         self._runner = runner
 
     def after_train(self, runner) -> None:

@@ -7,7 +7,6 @@ import torch
 from mmengine.dist import (all_gather_object, all_reduce, get_rank,
                            get_world_size)
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, ApexOptimWrapper, OptimWrapperDict
 from mmseg.registry import HOOKS
 from torch import Tensor
@@ -15,6 +14,7 @@ from torch import Tensor
 from ...utils.checkpoint import checkpoint_due
 from ...utils.non_finite import (describe_names, named_tensors,
                                  non_finite_flag, non_finite_names)
+from ..utils import unwrap_model
 
 ACTIONS = ('raise', 'skip')
 
@@ -107,16 +107,11 @@ class NonFiniteGuardHook(Hook):
 
     # ------------------------------------------------------------------
     # Installation.
-    @staticmethod
-    def _model(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
     def before_train(self, runner) -> None:
         source = runner.cfg.get('load_from') or 'their initialisation'
         self._check_weights(
             runner, f'the weights training starts from ({source})')
-        model = self._model(runner)
+        model = unwrap_model(runner)
         self._patch(model, 'parse_losses', self._wrap_parse_losses(runner))
         wrappers = runner.optim_wrapper
         wrappers = list(wrappers.values()) if isinstance(
@@ -155,7 +150,7 @@ class NonFiniteGuardHook(Hook):
     # ------------------------------------------------------------------
     # Loss.
     def _wrap_parse_losses(self, runner):
-        parse_losses = self._model(runner).parse_losses
+        parse_losses = unwrap_model(runner).parse_losses
 
         @functools.wraps(parse_losses)
         def checked_parse_losses(losses: Dict[str, Tensor]):
@@ -186,7 +181,7 @@ class NonFiniteGuardHook(Hook):
         finite = torch.isfinite(values)
         is_loss = torch.tensor(['loss' in k for k in keys],
                                device=finite.device)
-        buffers = list(self._model(runner).named_buffers())
+        buffers = list(unwrap_model(runner).named_buffers())
         buffer_flag = non_finite_flag(b for _, b in buffers)
         counts = torch.stack([
             (~finite & is_loss).sum(),
@@ -292,7 +287,7 @@ class NonFiniteGuardHook(Hook):
 
     def _param_names(self, runner, wrapper, ids: List[str]) -> List[str]:
         """Module names for ``'group.index'`` ids of optimizer params."""
-        by_id = {id(p): n for n, p in self._model(runner).named_parameters()}
+        by_id = {id(p): n for n, p in unwrap_model(runner).named_parameters()}
         names = []
         for key in ids:
             i, j = map(int, key.split('.'))
@@ -307,14 +302,14 @@ class NonFiniteGuardHook(Hook):
         self._skip_step = False
         if self.action == 'skip':
             self._buffers = [
-                b.detach().clone() for b in self._model(runner).buffers()
+                b.detach().clone() for b in unwrap_model(runner).buffers()
             ]
 
     def _restore_buffers(self, runner) -> None:
         if self._buffers is None:
             return
         with torch.no_grad():
-            for buf, saved in zip(self._model(runner).buffers(),
+            for buf, saved in zip(unwrap_model(runner).buffers(),
                                   self._buffers):
                 buf.copy_(saved)
 
@@ -324,7 +319,7 @@ class NonFiniteGuardHook(Hook):
                        runner,
                        what: str,
                        with_optimizer: bool = False) -> None:
-        named = list(self._model(runner).state_dict().items())
+        named = list(unwrap_model(runner).state_dict().items())
         if with_optimizer:
             named += named_tensors(runner.optim_wrapper.state_dict(),
                                    'optimizer')

@@ -6,8 +6,9 @@ from typing import Optional, Sequence
 import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from ..utils import unwrap_model
 
 RAMP_TYPES = ('sigmoid', 'linear')
 
@@ -82,13 +83,8 @@ class PseudoLabelFusionHook(Hook):
         self.class_names = class_names
         self._sums = None
 
-    @staticmethod
-    def _model(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
     def before_train(self, runner) -> None:
-        model = self._model(runner)
+        model = unwrap_model(runner)
         for name in ('set_unsup_scale', 'pseudo_label_stats'):
             if not callable(getattr(model, name, None)):
                 raise TypeError(
@@ -103,14 +99,14 @@ class PseudoLabelFusionHook(Hook):
                           data_batch=None) -> None:
         scale = unsup_ramp(runner.iter, self.warmup_iters,
                            self.rampup_iters, self.rampup_type)
-        self._model(runner).set_unsup_scale(scale)
+        unwrap_model(runner).set_unsup_scale(scale)
 
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        stats = self._model(runner).pseudo_label_stats()
+        stats = unwrap_model(runner).pseudo_label_stats()
         if not stats:
             return
         if self._sums is None:

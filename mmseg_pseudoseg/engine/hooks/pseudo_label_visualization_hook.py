@@ -2,11 +2,11 @@
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from ...visualization.pseudo_label_drawer import REQUIRED_API, draw_batch
 from ...visualization.pseudo_label_panels import overview
+from ..utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -59,13 +59,8 @@ class PseudoLabelVisualizationHook(Hook):
         self.max_images = max_images
         self.save_panels = save_panels
 
-    @staticmethod
-    def _model(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
     def before_train(self, runner) -> None:
-        model = self._model(runner)
+        model = unwrap_model(runner)
         for name in REQUIRED_API:
             if getattr(model, name, None) is None:
                 raise TypeError(
@@ -85,7 +80,7 @@ class PseudoLabelVisualizationHook(Hook):
             raise ValueError('PseudoLabelVisualizationHook needs a palette: '
                              'the training dataset has no metainfo palette')
         step = runner.iter + 1
-        drawn = draw_batch(self._model(runner), data_batch, True,
+        drawn = draw_batch(unwrap_model(runner), data_batch, True,
                            self.max_images, palette, classes)
         for stem, panels, titles in drawn:
             runner.visualizer.add_image(f'pseudo_label_{stem}',
