@@ -37,7 +37,7 @@ import time
 
 import mmseg_pseudoseg  # noqa: F401  (registration)
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -85,8 +85,9 @@ def bench_curve(args):
     configs = dict(
         pseudoseg=args.pseudoseg_config or SCENES['pseudoseg'],
         supervised=args.supervised_config or SCENES['supervised'])
-    jobs = curve_lib.make_jobs(configs, osp.abspath(root), fractions, seeds,
-                               iters, osp.abspath(args.work_dir))
+    jobs = curve_lib.make_jobs(
+        configs, osp.abspath(root), fractions, seeds, iters,
+        osp.abspath(args.work_dir), dict(pseudoseg=args.pseudoseg_options))
     start = time.perf_counter()
     results = curve_lib.run_jobs(
         jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
@@ -112,16 +113,15 @@ def bench_curve(args):
 
 
 def bench_calibration(args):
+    import numpy as np
     from mmengine.runner import load_checkpoint
     from mmseg.registry import DATASETS, MODELS
 
     from mmseg_pseudoseg.utils.benchmarks.calibration import \
         pseudo_label_calibration
-    from mmseg_pseudoseg.utils.benchmarks.report import format_calibration
+    from mmseg_pseudoseg.utils.benchmarks.report import (
+        format_calibration, format_calibration_history)
     init_default_scope('mmseg')
-    torch.manual_seed(args.seed)
-    import numpy as np
-    np.random.seed(args.seed)
     cfg = Config.fromfile(args.config)
     if args.data_root:
         set_data_root(cfg._cfg_dict, args.data_root)
@@ -133,34 +133,43 @@ def bench_calibration(args):
         sys.exit(f'{args.config}: the unlabeled pipeline loads no labels; '
                  'calibration needs them (the toy configs load them)')
     dataset = DATASETS.build(unlabeled)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu',
-                    logger='silent')
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    model.to(device)
-    result = pseudo_label_calibration(
-        model,
-        dataset,
-        args.batch or cfg.train_dataloader.batch_size,
-        args.temperatures,
-        args.bins,
-        train_mode=not args.eval_mode,
-        max_images=args.max_images,
-        device=device)
     classes = dataset.metainfo['classes']
-    print(f'checkpoint {args.checkpoint}, {result["images"]} unlabeled '
-          f'images of {unlabeled.ann_file}, decoder pass in '
-          f'{"inference" if args.eval_mode else "train"} mode, '
-          f'model: T={model.temperature}, calibrate={model.calibrate}\n')
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    results = {}
+    for path in args.checkpoint:
+        # Same views (augmentation draws) for every checkpoint.
+        torch.manual_seed(args.seed)
+        np.random.seed(args.seed)
+        model = MODELS.build(cfg.model)
+        load_checkpoint(model, path, map_location='cpu', logger='silent')
+        model.to(device)
+        results[path] = pseudo_label_calibration(
+            model,
+            dataset,
+            args.batch or cfg.train_dataloader.batch_size,
+            args.temperatures,
+            args.bins,
+            train_mode=not args.eval_mode,
+            max_images=args.max_images,
+            device=device)
+    path, result = list(results.items())[-1]
+    print(f'{result["images"]} unlabeled images of {unlabeled.ann_file} '
+          '(labels never used in training), decoder pass in '
+          f'{"inference" if args.eval_mode else "train"} mode, model T='
+          f'{model.temperature}, calibrate={model.calibrate}\n')
+    if len(results) > 1:
+        print(format_calibration_history(results, classes,
+                                         model.temperature))
+        print()
+    print(f'checkpoint {path}\n')
     print(format_calibration(result, classes, model.temperature))
     os.makedirs(args.out, exist_ok=True)
+    t = model.temperature
     picks = {
         'decoder (softmax)': ('decoder', None, 1.0),
         'SGC (softmax)': ('SGC', None, 1.0),
-        f'fused, scaled, T={model.temperature}':
-        ('fused', True, model.temperature),
-        f'fused, unscaled, T={model.temperature}':
-        ('fused', False, model.temperature),
+        f'fused, scaled, T={t}': ('fused', True, t),
+        f'fused, unscaled, T={t}': ('fused', False, t),
     }
     variants = {
         k: result['variants'][v]
@@ -169,11 +178,12 @@ def bench_calibration(args):
     png = plots.plot_reliability(
         variants, osp.join(args.out, f'{args.tag}-reliability.png'))
     print(f'\nwrote {png}')
-    result['variants'] = {
-        ' '.join(map(str, k)): v
-        for k, v in result['variants'].items()
-    }
-    _load_json(args.json, result)
+    for r in results.values():
+        r['variants'] = {
+            ' '.join(map(str, k)): v
+            for k, v in r['variants'].items()
+        }
+    _load_json(args.json, result if len(results) == 1 else results)
 
 
 def bench_step(args):
@@ -272,12 +282,21 @@ def parse_args(argv=None):
     p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
                    help='runs at a time, one thread each')
     p.add_argument('--quick', action='store_true')
+    p.add_argument(
+        '--pseudoseg-options',
+        nargs='+',
+        action=DictAction,
+        help='override the PseudoSeg config (key=value), e.g. '
+        'model.pseudo_src=decoder; with --results pointing at a copy of an '
+        'earlier run, only the PseudoSeg runs are retrained')
     p.add_argument('--work-dir', default='work_dirs/benchmark_curve')
     p.add_argument('--results', help='JSON lines of finished runs (resumed)')
     p.add_argument('--out', default='docs/benchmarks')
     p = sub.choices['calibration']
     p.add_argument('--config', default=SCENES['pseudoseg'])
-    p.add_argument('--checkpoint', required=True)
+    p.add_argument('--checkpoint', required=True, nargs='+',
+                   help='one or more (e.g. a run\'s checkpoints over '
+                   'training); the detailed tables are the last one\'s')
     p.add_argument('--data-root', help='default: the config\'s')
     p.add_argument('--split-dir', help='e.g. splits/seed0/1-8 (the split '
                    'the checkpoint was trained on); default: the config\'s')

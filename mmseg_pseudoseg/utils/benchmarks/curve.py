@@ -69,8 +69,9 @@ def train_one(job: dict) -> dict:
     """Train and evaluate one run in this process (a worker).
 
     Args:
-        job (dict): ``kind``, ``config``, ``data_root``, ``split_dir``,
-            ``seed``, ``iters``, ``work_dir``, ``threads``.
+        job (dict): ``kind``, ``config``, ``cfg_options`` (dict or None),
+            ``data_root``, ``split_dir``, ``seed``, ``iters``,
+            ``work_dir``, ``threads``.
 
     Returns:
         dict: The job plus ``miou``, ``seconds``, ``init_fingerprint`` and,
@@ -86,6 +87,8 @@ def train_one(job: dict) -> dict:
 
     torch.set_num_threads(job['threads'])
     cfg = Config.fromfile(job['config'])
+    if job.get('cfg_options'):
+        cfg.merge_from_dict(job['cfg_options'])
     _point_at_split(cfg, job['data_root'], job['split_dir'])
     iters = job['iters']
     cfg.work_dir = job['work_dir']
@@ -129,11 +132,18 @@ def train_one(job: dict) -> dict:
         checkpoint=osp.join(cfg.work_dir, f'iter_{iters}.pth'))
 
 
-def make_jobs(configs: Dict[str, str], data_root: str,
-              denominators: Sequence[int], seeds: Sequence[int], iters: int,
-              work_root: str) -> List[dict]:
-    """One job per (kind, fraction, seed); PseudoSeg first (the longest)."""
+def make_jobs(configs: Dict[str, str],
+              data_root: str,
+              denominators: Sequence[int],
+              seeds: Sequence[int],
+              iters: int,
+              work_root: str,
+              options: Optional[Dict[str, dict]] = None) -> List[dict]:
+    """One job per (kind, fraction, seed); PseudoSeg first (the longest).
+    ``options``: config overrides per kind (e.g. an ablation of
+    PseudoSeg)."""
     jobs = []
+    options = options or {}
     for kind in reversed(KINDS):
         for n in denominators:
             for seed in seeds:
@@ -143,6 +153,7 @@ def make_jobs(configs: Dict[str, str], data_root: str,
                         key=key,
                         kind=kind,
                         config=configs[kind],
+                        cfg_options=options.get(kind) or None,
                         data_root=data_root,
                         denominator=n,
                         split_dir=f'splits/seed{seed}/1-{n}',
@@ -157,8 +168,9 @@ def run_jobs(jobs: List[dict],
              results_file: str,
              n_jobs: int,
              log=print) -> Dict[str, dict]:
-    """Run the jobs not yet in ``results_file`` (same iterations and data)
-    ``n_jobs`` at a time; append each result to it as it finishes."""
+    """Run the jobs not yet in ``results_file`` (same config, options,
+    iterations and data) ``n_jobs`` at a time; append each result to it as
+    it finishes."""
     done: Dict[str, dict] = {}
     if osp.isfile(results_file):
         with open(results_file) as f:
@@ -166,8 +178,10 @@ def run_jobs(jobs: List[dict],
     todo = []
     for job in jobs:
         old = done.get(job['key'])
-        if old is None or old['iters'] != job['iters'] or \
-                old['data_root'] != job['data_root']:
+        same = old is not None and all(
+            old.get(k) == job.get(k)
+            for k in ('config', 'cfg_options', 'iters', 'data_root'))
+        if not same:
             todo.append(job)
     log(f'{len(jobs) - len(todo)} of {len(jobs)} runs already in '
         f'{results_file}; running {len(todo)}, {n_jobs} at a time')

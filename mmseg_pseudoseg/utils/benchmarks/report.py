@@ -1,5 +1,6 @@
 """Markdown tables of the calibration benchmark."""
-from typing import Sequence
+import os.path as osp
+from typing import Dict, Sequence
 
 
 def format_calibration(result: dict, classes: Sequence[str],
@@ -41,4 +42,29 @@ def format_calibration(result: dict, classes: Sequence[str],
                      f"{labels['recall'][k]:.3f} | {labels['support'][k]} |")
     lines.append(f"\nmodel's own fused probabilities vs rebuilt: max abs "
                  f"difference {result['max_fused_diff']:.2e}")
+    return '\n'.join(lines)
+
+
+def format_calibration_history(results: Dict[str, dict],
+                               classes: Sequence[str],
+                               model_temperature: float) -> str:
+    """One row per checkpoint and source: pixel accuracy, mIoU, ECE and
+    per-class IoU (%), to follow the pseudo labels over training."""
+    sources = [('decoder', None, 1.0), ('SGC', None, 1.0),
+               ('fused', True, model_temperature)]
+    lines = [
+        '| checkpoint | source | pixel acc | mIoU | ECE | ' +
+        ' | '.join(f'IoU {c}' for c in classes) + ' |',
+        '|---' * (5 + len(classes)) + '|'
+    ]
+    for path, result in results.items():
+        name = osp.basename(path)
+        for source in sources:
+            r = result['variants'][source]
+            label = source[0] if source[1] is None else \
+                f'{source[0]} (T={source[2]:g})'
+            lines.append(
+                f"| {name} | {label} | {r['acc']:.4f} | "
+                f"{100 * r['miou']:.2f} | {r['ece']:.4f} | " +
+                ' | '.join(f'{100 * v:.2f}' for v in r['iou']) + ' |')
     return '\n'.join(lines)
