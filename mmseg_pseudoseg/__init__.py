@@ -22,7 +22,7 @@ install_mmcv_ops_shim()
 allow_mmengine_checkpoint_globals()
 
 # imported for registration
-from . import datasets, engine, models, utils  # noqa: E402,F401
+from . import datasets, engine, evaluation, models, utils  # noqa: E402,F401
 from . import visualization  # noqa: E402,F401
 
 __version__ = '0.1.0'

@@ -142,8 +142,8 @@ def _num_classes(cfg):
     if labeled.type == 'ConcatDataset':
         labeled = labeled.datasets[0]
     return dict(
-        PascalVOCDataset=21, COCO81Dataset=81,
-        ToyShapesDataset=4)[labeled.type]
+        PascalVOCDataset=21, COCO81Dataset=81, ToyShapesDataset=4,
+        ToyScenesDataset=5)[labeled.type]
 
 
 def _check_recipe(cfg, is_pseudoseg):

@@ -1,116 +1,216 @@
-"""Benchmarks that print ratios, never pass/fail.
+"""Benchmarks: what PseudoSeg buys and what it costs. They print tables and
+ratios measured in one run, never pass/fail.
 
-1. Step time (and peak CUDA memory on a GPU): one PseudoSeg training step
-   (B labeled + B unlabeled images: the weak view twice, train and
-   inference mode, and the strong view), the same with the classifier/SGC
-   pass sharing the train-mode weak features (weak_inference_pass=False),
-   and one supervised step of the same segmentor on the same B labeled
-   images. Random inputs, after warm-up; ratios measured in one run.
-2. Toy mIoU: the supervised 1/8 baseline and PseudoSeg 1/8 trained and
-   evaluated on the built-in toy set with the shipped toy configs, for each
-   seed; prints the per-seed numbers, means and the difference.
+Subcommands:
+    calibration  accuracy, mIoU and ECE of the decoder, SGC and fused pseudo
+                 labels of a PseudoSeg checkpoint on unlabeled training
+                 images whose labels are known (never used in training),
+                 with and without the shared scale, T = 0.3 .. 1.0; a
+                 reliability diagram.
+    curve        supervised vs PseudoSeg at 1/16 .. 1/2 labeled on the toy
+                 scenes set, paired by seed: mean +- std, paired difference
+                 with a 95% t-interval; a plot of mIoU against fraction.
+    step         time (and peak memory) of one PseudoSeg step over the
+                 supervised step on the same labeled batch, and of each of
+                 its passes (the floor of the step).
+    data         images per second per worker of the unlabeled (weak +
+                 strong) pipeline against the labeled one at the VOC crop.
+    miou         the toy shapes 1/8 comparison of the shipped toy configs,
+                 per seed (the earlier benchmark; `curve` generalises it).
 
 Examples:
+    python tools/benchmark.py curve --quick
+    python tools/benchmark.py curve                      # ~1 h on 2 cores
+    python tools/benchmark.py calibration --checkpoint \
+        work_dirs/benchmark_curve/pseudoseg_1-8_seed0/iter_1500.pth
     python tools/benchmark.py step --batch 4 --crop 64
-    python tools/benchmark.py miou --seeds 0 1 2
+    python tools/benchmark.py data --items 40
 """
 import argparse
-import copy
+import json
+import os
 import os.path as osp
 import statistics
+import sys
 import tempfile
 import time
 
 import mmseg_pseudoseg  # noqa: F401  (registration)
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
-from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from mmengine.structures import PixelData
-from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
-from mmseg_pseudoseg.datasets import set_data_root
+
+from mmseg_pseudoseg.datasets import (make_toy_scenes, read_split,
+                                      set_data_root)
+from mmseg_pseudoseg.utils.benchmarks import curve as curve_lib
+from mmseg_pseudoseg.utils.benchmarks import plots
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TOY = dict(
+    pseudoseg=osp.join(REPO, 'configs/pseudoseg/toy.py'),
+    supervised=osp.join(REPO, 'configs/supervised/toy.py'))
+SCENES = dict(
+    pseudoseg=osp.join(REPO, 'configs/pseudoseg/toy-scenes.py'),
+    supervised=osp.join(REPO, 'configs/supervised/toy-scenes.py'))
+VOC = osp.join(REPO, 'configs/pseudoseg/voc_1-8.py')
 
 
-def _fake_branch(n, crop, num_classes, with_labels=True):
-    inputs, samples = [], []
-    for _ in range(n):
-        inputs.append(torch.randint(0, 256, (3, ) + crop, dtype=torch.uint8))
-        sample = SegDataSample(
-            metainfo=dict(img_shape=crop, ori_shape=crop, pad_shape=crop))
-        if with_labels:
-            sample.gt_sem_seg = PixelData(
-                data=torch.randint(0, num_classes, (1, ) + crop))
-        samples.append(sample)
-    return inputs, samples
+def _load_json(path, result):
+    if path:
+        with open(path, 'w') as f:
+            json.dump(result, f, indent=1, default=str)
 
 
-def _time_steps(model, data, iters, warmup, device):
-    optim = build_optim_wrapper(
-        model, dict(optimizer=dict(type='SGD', lr=1e-3, momentum=0.9)))
-    model.train()
-    for i in range(warmup + iters):
-        if i == warmup:
-            if device == 'cuda':
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-        model.train_step(copy.deepcopy(data), optim)
-    if device == 'cuda':
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / iters
+def _ensure_scenes(root):
+    if not osp.isfile(osp.join(root, 'splits/seed0/1-16/labeled.txt')):
+        print(f'writing the toy scenes set to {root}', flush=True)
+        make_toy_scenes(root)
+    return root
+
+
+def bench_curve(args):
+    if args.quick:
+        args.seeds = args.seeds or [0, 1]
+        args.fractions = args.fractions or [16, 4]
+        args.iters = args.iters or 400
+    seeds = args.seeds or [0, 1, 2, 3, 4]
+    fractions = args.fractions or [16, 8, 4, 2]
+    iters = args.iters or 1500
+    root = _ensure_scenes(args.data_root)
+    tag = 'curve-quick' if args.quick else 'curve'
+    os.makedirs(args.out, exist_ok=True)
+    results_file = args.results or osp.join(args.work_dir, f'{tag}.jsonl')
+    configs = dict(
+        pseudoseg=args.pseudoseg_config or SCENES['pseudoseg'],
+        supervised=args.supervised_config or SCENES['supervised'])
+    jobs = curve_lib.make_jobs(
+        configs, osp.abspath(root), fractions, seeds, iters,
+        osp.abspath(args.work_dir), dict(pseudoseg=args.pseudoseg_options))
+    start = time.perf_counter()
+    results = curve_lib.run_jobs(
+        jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
+    wall = time.perf_counter() - start
+    rows = curve_lib.summarise(results, fractions, seeds)
+    n_train = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
+                                      'train.txt')))
+    n_val = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
+                                    'val.txt')))
+    print(f'\ntoy scenes: {n_train} train / {n_val} val images, {iters} '
+          f'iterations per run, seeds {seeds}, {args.jobs} runs at a time, '
+          f'wall {wall / 60:.1f} min (this call)\n')
+    print(curve_lib.format_curve(rows, n_train))
+    png = plots.plot_curve(
+        rows, osp.join(args.out, f'{tag}.png'),
+        f'toy scenes, {iters} iterations, {len(seeds)} seeds')
+    print(f'\nwrote {png}')
+    if any(r['pl_history'] for r in rows):
+        png = plots.plot_pl_history(
+            rows, osp.join(args.out, f'{tag}-pseudo-label-accuracy.png'))
+        print(f'wrote {png}')
+    _load_json(args.json, rows)
+
+
+def bench_calibration(args):
+    import numpy as np
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+
+    from mmseg_pseudoseg.utils.benchmarks.calibration import \
+        pseudo_label_calibration
+    from mmseg_pseudoseg.utils.benchmarks.report import (
+        format_calibration, format_calibration_history)
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(args.config)
+    if args.data_root:
+        set_data_root(cfg._cfg_dict, args.data_root)
+    unlabeled = cfg.train_dataloader.dataset.unlabeled
+    if args.split_dir:
+        unlabeled.ann_file = f'{args.split_dir}/unlabeled.txt'
+    types = [t['type'] for t in unlabeled.pipeline]
+    if 'LoadAnnotations' not in types:
+        sys.exit(f'{args.config}: the unlabeled pipeline loads no labels; '
+                 'calibration needs them (the toy configs load them)')
+    dataset = DATASETS.build(unlabeled)
+    classes = dataset.metainfo['classes']
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    results = {}
+    for path in args.checkpoint:
+        # Same views (augmentation draws) for every checkpoint.
+        torch.manual_seed(args.seed)
+        np.random.seed(args.seed)
+        model = MODELS.build(cfg.model)
+        load_checkpoint(model, path, map_location='cpu', logger='silent')
+        model.to(device)
+        results[path] = pseudo_label_calibration(
+            model,
+            dataset,
+            args.batch or cfg.train_dataloader.batch_size,
+            args.temperatures,
+            args.bins,
+            train_mode=not args.eval_mode,
+            max_images=args.max_images,
+            device=device)
+    path, result = list(results.items())[-1]
+    print(f'{result["images"]} unlabeled images of {unlabeled.ann_file} '
+          '(labels never used in training), decoder pass in '
+          f'{"inference" if args.eval_mode else "train"} mode, model T='
+          f'{model.temperature}, calibrate={model.calibrate}\n')
+    if len(results) > 1:
+        print(format_calibration_history(results, classes,
+                                         model.temperature))
+        print()
+    print(f'checkpoint {path}\n')
+    print(format_calibration(result, classes, model.temperature))
+    os.makedirs(args.out, exist_ok=True)
+    t = model.temperature
+    picks = {
+        'decoder (softmax)': ('decoder', None, 1.0),
+        'SGC (softmax)': ('SGC', None, 1.0),
+        f'fused, scaled, T={t}': ('fused', True, t),
+        f'fused, unscaled, T={t}': ('fused', False, t),
+    }
+    variants = {
+        k: result['variants'][v]
+        for k, v in picks.items() if v in result['variants']
+    }
+    png = plots.plot_reliability(
+        variants, osp.join(args.out, f'{args.tag}-reliability.png'))
+    print(f'\nwrote {png}')
+    for r in results.values():
+        r['variants'] = {
+            ' '.join(map(str, k)): v
+            for k, v in r['variants'].items()
+        }
+    _load_json(args.json, result if len(results) == 1 else results)
 
 
 def bench_step(args):
+    from mmseg_pseudoseg.utils.benchmarks.step import bench_step as run
+    from mmseg_pseudoseg.utils.benchmarks.step import format_step
     init_default_scope('mmseg')
-    torch.manual_seed(0)
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    ps_cfg = Config.fromfile(args.pseudoseg_config).model
-    sup_cfg = Config.fromfile(args.supervised_config).model
-    for cfg in (ps_cfg.segmentor, sup_cfg):
-        cfg.data_preprocessor.size = (args.crop, args.crop)
-        cfg.pretrained = None
-    num_classes = sup_cfg.decode_head.num_classes
-    crop = (args.crop, args.crop)
-    b = args.batch
-    sup_in, sup_s = _fake_branch(b, crop, num_classes)
-    weak_in, weak_s = _fake_branch(b, crop, num_classes, with_labels=False)
-    strong_s = [copy.deepcopy(s) for s in weak_s]
-    ps_data = dict(inputs=dict(sup=sup_in, weak=weak_in, strong=list(weak_in)),
-                   data_samples=dict(sup=sup_s, weak=weak_s, strong=strong_s))
-    sup_data = dict(inputs=list(sup_in), data_samples=sup_s)
+    ps = Config.fromfile(args.pseudoseg_config or TOY['pseudoseg']).model
+    sup = Config.fromfile(args.supervised_config or TOY['supervised']).model
+    result = run(ps.to_dict(), sup.to_dict(), args.batch, args.crop,
+                 args.iters, args.warmup)
+    print(format_step(result))
+    _load_json(args.json, result)
 
-    times, memory = {}, {}
-    shared = dict(ps_cfg, weak_inference_pass=False)
-    variants = [('PseudoSeg', ps_cfg, ps_data),
-                ('PseudoSeg, shared weak pass', shared, ps_data),
-                ('supervised', sup_cfg, sup_data)]
-    for name, cfg, data in variants:
-        torch.manual_seed(0)
-        model = MODELS.build(cfg).to(device)
-        if device == 'cuda':
-            torch.cuda.reset_peak_memory_stats()
-        times[name] = _time_steps(model, data, args.iters, args.warmup, device)
-        if device == 'cuda':
-            memory[name] = torch.cuda.max_memory_allocated() / 2**30
-        del model
-    print(f'device: {device}, threads: {torch.get_num_threads()}, '
-          f'crop {args.crop}, B={b} labeled (+ {b} unlabeled)')
-    for name, t in times.items():
-        mem = f', peak {memory[name]:.2f} GiB' if name in memory else ''
-        print(f'{name} step: {t:.4f} s{mem}')
-    base = times['supervised']
-    for name in ('PseudoSeg', 'PseudoSeg, shared weak pass'):
-        print(f'step time ratio {name} / supervised: '
-              f'{times[name] / base:.3f}')
-        if memory:
-            print(f'peak memory ratio {name} / supervised: '
-                  f'{memory[name] / memory["supervised"]:.3f}')
-    print('step time ratio inference-mode weak pass / shared weak pass: '
-          f'{times["PseudoSeg"] / times["PseudoSeg, shared weak pass"]:.3f}')
+
+def bench_data(args):
+    from mmseg_pseudoseg.utils.benchmarks.data import bench_data as run
+    from mmseg_pseudoseg.utils.benchmarks.data import format_data
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(args.config)
+    ds = cfg.train_dataloader.dataset
+    result = run(ds.labeled.to_dict(), ds.unlabeled.to_dict(), args.images,
+                 args.items)
+    print(f'{args.config}: {args.items} items per pipeline, one process '
+          f'(= one data-loader worker), {torch.get_num_threads()} torch '
+          'threads\n')
+    print(format_data(result, cfg.train_dataloader.batch_size))
+    _load_json(args.json, result)
 
 
 def _train_and_eval(config, data_root, seed, iters):
@@ -135,11 +235,14 @@ def bench_miou(args):
             f'{args.data_root}/splits/1-8/labeled.txt does not exist; run '
             f'python tools/make_toy_dataset.py {args.data_root}')
     MMLogger.get_current_instance().setLevel('WARNING')
+    configs = dict(
+        supervised=args.supervised_config or TOY['supervised'],
+        pseudoseg=args.pseudoseg_config or TOY['pseudoseg'])
     results = {'supervised': [], 'pseudoseg': []}
     for seed in args.seeds:
-        for name, config in (('supervised', args.supervised_config),
-                             ('pseudoseg', args.pseudoseg_config)):
-            miou = _train_and_eval(config, args.data_root, seed, args.iters)
+        for name in ('supervised', 'pseudoseg'):
+            miou = _train_and_eval(configs[name], args.data_root, seed,
+                                   args.iters)
             results[name].append(miou)
             print(f'seed {seed} {name:>10} 1/8: mIoU {miou:.2f}', flush=True)
     sup, ps = results['supervised'], results['pseudoseg']
@@ -157,30 +260,80 @@ def bench_miou(args):
           f'{statistics.mean(ps) / statistics.mean(sup):.3f}')
 
 
-def main():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest='what', required=True)
-    for name in ('step', 'miou'):
+    for name in ('calibration', 'curve', 'step', 'data', 'miou'):
         p = sub.add_parser(name)
-        p.add_argument('--pseudoseg-config',
-                       default=osp.join(REPO, 'configs/pseudoseg/toy.py'))
-        p.add_argument('--supervised-config',
-                       default=osp.join(REPO, 'configs/supervised/toy.py'))
-    step = sub.choices['step']
-    step.add_argument('--batch', type=int, default=4)
-    step.add_argument('--crop', type=int, default=64)
-    step.add_argument('--iters', type=int, default=20)
-    step.add_argument('--warmup', type=int, default=3)
-    miou = sub.choices['miou']
-    miou.add_argument('--data-root', default='data/toy_shapes')
-    miou.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    miou.add_argument('--iters',
-                      type=int,
-                      default=0,
-                      help='0: the configs\' schedule')
-    args = parser.parse_args()
-    bench_step(args) if args.what == 'step' else bench_miou(args)
+        p.add_argument('--json', help='also write the numbers to this file')
+        if name in ('curve', 'step', 'miou'):
+            p.add_argument('--pseudoseg-config')
+            p.add_argument('--supervised-config')
+    p = sub.choices['curve']
+    p.add_argument('--data-root', default='data/toy_scenes',
+                   help='written there if missing')
+    p.add_argument('--seeds', type=int, nargs='+',
+                   help='default 0 1 2 3 4 (--quick: 0 1)')
+    p.add_argument('--fractions', type=int, nargs='+', metavar='N',
+                   help='denominators; default 16 8 4 2 (--quick: 16 4)')
+    p.add_argument('--iters', type=int,
+                   help='per run; default 1500 (--quick: 400)')
+    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                   help='runs at a time, one thread each')
+    p.add_argument('--quick', action='store_true')
+    p.add_argument(
+        '--pseudoseg-options',
+        nargs='+',
+        action=DictAction,
+        help='override the PseudoSeg config (key=value), e.g. '
+        'model.pseudo_src=decoder; with --results pointing at a copy of an '
+        'earlier run, only the PseudoSeg runs are retrained')
+    p.add_argument('--work-dir', default='work_dirs/benchmark_curve')
+    p.add_argument('--results', help='JSON lines of finished runs (resumed)')
+    p.add_argument('--out', default='docs/benchmarks')
+    p = sub.choices['calibration']
+    p.add_argument('--config', default=SCENES['pseudoseg'])
+    p.add_argument('--checkpoint', required=True, nargs='+',
+                   help='one or more (e.g. a run\'s checkpoints over '
+                   'training); the detailed tables are the last one\'s')
+    p.add_argument('--data-root', help='default: the config\'s')
+    p.add_argument('--split-dir', help='e.g. splits/seed0/1-8 (the split '
+                   'the checkpoint was trained on); default: the config\'s')
+    p.add_argument('--temperatures', type=float, nargs='+',
+                   default=[0.3, 0.5, 0.7, 1.0])
+    p.add_argument('--bins', type=int, default=15)
+    p.add_argument('--batch', type=int, help='default: the config\'s')
+    p.add_argument('--max-images', type=int)
+    p.add_argument('--eval-mode', action='store_true',
+                   help='decoder pass in inference mode (default: train '
+                   'mode, as training makes pseudo labels)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', default='docs/benchmarks')
+    p.add_argument('--tag', default='calibration', help='PNG name prefix')
+    p = sub.choices['step']
+    p.add_argument('--batch', type=int, default=4)
+    p.add_argument('--crop', type=int, default=64)
+    p.add_argument('--iters', type=int, default=20)
+    p.add_argument('--warmup', type=int, default=3)
+    p = sub.choices['data']
+    p.add_argument('--config', default=VOC,
+                   help='a PseudoSeg config (its labeled and unlabeled '
+                   'pipelines)')
+    p.add_argument('--images', type=int, default=16)
+    p.add_argument('--items', type=int, default=40)
+    p = sub.choices['miou']
+    p.add_argument('--data-root', default='data/toy_shapes')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--iters', type=int, default=0,
+                   help='0: the configs\' schedule')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    dict(calibration=bench_calibration, curve=bench_curve, step=bench_step,
+         data=bench_data, miou=bench_miou)[args.what](args)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,286 @@
+"""Supervised vs PseudoSeg over labeled fractions, paired by seed.
+
+Each (fraction, seed) trains the supervised config and the PseudoSeg config
+with the same seed and the same labeled split (``splits/seed{s}/1-{n}``),
+so both segmentors start from the same weights (PseudoSeg builds its extra
+heads under a forked RNG); every run records a fingerprint of its
+segmentor's initial weights, and :func:`summarise` checks that the pairs
+agree. The data order differs between the two (PseudoSeg draws its labeled
+batches through ``MixedDataset``). Runs go to separate processes, ``jobs``
+at a time with one thread each, and each finished run is appended to a JSON
+file, so an interrupted benchmark resumes where it stopped.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ...evaluation import mean_std, paired_interval
+
+HISTORY_KEYS = ('unsup_pl_acc', 'unsup_pl_acc_decoder', 'unsup_pl_acc_sgc',
+                'unsup_pl_conf', 'sup_decode.acc_seg', 'sup_sgc.acc_seg')
+KINDS = ('supervised', 'pseudoseg')
+
+
+def run_key(kind: str, denominator: int, seed: int) -> str:
+    return f'{kind}/1-{denominator}/seed{seed}'
+
+
+def weights_fingerprint(state_dict: dict) -> str:
+    """SHA-1 of the tensors of a state dict, in key order."""
+    digest = hashlib.sha1()
+    for key in sorted(state_dict):
+        digest.update(key.encode())
+        digest.update(state_dict[key].detach().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _segmentor_state(model) -> dict:
+    """The wrapped segmentor's state (PseudoSeg) or the model's own."""
+    inner = getattr(model, 'segmentor', model)
+    return {
+        k: v
+        for k, v in inner.state_dict().items()
+        if not k.startswith('data_preprocessor')
+    }
+
+
+def _point_at_split(cfg, data_root: str, split_dir: str) -> None:
+    """Every dataset at ``data_root``; labeled/unlabeled lists of the
+    train set from ``split_dir``."""
+    from mmseg_pseudoseg.datasets import set_data_root
+    set_data_root(cfg._cfg_dict, data_root)
+    ds = cfg.train_dataloader.dataset
+    if ds.type == 'MixedDataset':
+        ds.labeled.ann_file = f'{split_dir}/labeled.txt'
+        ds.unlabeled.ann_file = f'{split_dir}/unlabeled.txt'
+    else:
+        ds.ann_file = f'{split_dir}/labeled.txt'
+
+
+def train_one(job: dict) -> dict:
+    """Train and evaluate one run in this process (a worker).
+
+    Args:
+        job (dict): ``kind``, ``config``, ``cfg_options`` (dict or None),
+            ``data_root``, ``split_dir``, ``seed``, ``iters``,
+            ``work_dir``, ``threads``.
+
+    Returns:
+        dict: The job plus ``miou``, ``seconds``, ``init_fingerprint`` and,
+        for PseudoSeg, ``history`` (key -> mean per tenth of the run).
+    """
+    import torch
+    from mmengine.config import Config
+    from mmengine.hooks import Hook
+    from mmengine.logging import MMLogger
+    from mmengine.runner import Runner
+
+    import mmseg_pseudoseg  # noqa: F401  (registration)
+
+    torch.set_num_threads(job['threads'])
+    cfg = Config.fromfile(job['config'])
+    if job.get('cfg_options'):
+        cfg.merge_from_dict(job['cfg_options'])
+    _point_at_split(cfg, job['data_root'], job['split_dir'])
+    iters = job['iters']
+    cfg.work_dir = job['work_dir']
+    cfg.randomness = dict(seed=job['seed'])
+    cfg.log_level = 'WARNING'
+    cfg.train_cfg.max_iters = iters
+    cfg.train_cfg.val_interval = iters
+    cfg.param_scheduler[0].end = iters
+    cfg.default_hooks.checkpoint.interval = iters
+    cfg.default_hooks.logger.interval = max(1, iters // 10)
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[name].num_workers = 0
+        cfg[name].persistent_workers = False
+    found: Dict[str, str] = {}
+
+    class _Fingerprint(Hook):
+        def before_train(self, runner) -> None:
+            found['init'] = weights_fingerprint(
+                _segmentor_state(runner.model))
+
+    start = time.perf_counter()
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(_Fingerprint(), priority='HIGHEST')
+    MMLogger.get_current_instance().setLevel('WARNING')
+    runner.train()
+    hub = runner.message_hub
+    history = {}
+    for key in HISTORY_KEYS:
+        if f'train/{key}' in hub.log_scalars:
+            values = np.asarray(hub.get_scalar(f'train/{key}').data[0])
+            history[key] = [
+                float(c.mean()) for c in np.array_split(values, 10)
+            ]
+    return dict(
+        job,
+        miou=float(hub.get_scalar('val/mIoU').current()),
+        aacc=float(hub.get_scalar('val/aAcc').current()),
+        seconds=time.perf_counter() - start,
+        init_fingerprint=found.get('init'),
+        history=history,
+        checkpoint=osp.join(cfg.work_dir, f'iter_{iters}.pth'))
+
+
+def make_jobs(configs: Dict[str, str],
+              data_root: str,
+              denominators: Sequence[int],
+              seeds: Sequence[int],
+              iters: int,
+              work_root: str,
+              options: Optional[Dict[str, dict]] = None) -> List[dict]:
+    """One job per (kind, fraction, seed); PseudoSeg first (the longest).
+    ``options``: config overrides per kind (e.g. an ablation of
+    PseudoSeg)."""
+    jobs = []
+    options = options or {}
+    for kind in reversed(KINDS):
+        for n in denominators:
+            for seed in seeds:
+                key = run_key(kind, n, seed)
+                jobs.append(
+                    dict(
+                        key=key,
+                        kind=kind,
+                        config=configs[kind],
+                        cfg_options=options.get(kind) or None,
+                        data_root=data_root,
+                        denominator=n,
+                        split_dir=f'splits/seed{seed}/1-{n}',
+                        seed=seed,
+                        iters=iters,
+                        threads=1,
+                        work_dir=osp.join(work_root, key.replace('/', '_'))))
+    return jobs
+
+
+def run_jobs(jobs: List[dict],
+             results_file: str,
+             n_jobs: int,
+             log=print) -> Dict[str, dict]:
+    """Run the jobs not yet in ``results_file`` (same config, options,
+    iterations and data) ``n_jobs`` at a time; append each result to it as
+    it finishes."""
+    done: Dict[str, dict] = {}
+    if osp.isfile(results_file):
+        with open(results_file) as f:
+            done = {r['key']: r for r in map(json.loads, f) if r}
+    todo = []
+    for job in jobs:
+        old = done.get(job['key'])
+        same = old is not None and all(
+            old.get(k) == job.get(k)
+            for k in ('config', 'cfg_options', 'iters', 'data_root'))
+        if not same:
+            todo.append(job)
+    log(f'{len(jobs) - len(todo)} of {len(jobs)} runs already in '
+        f'{results_file}; running {len(todo)}, {n_jobs} at a time')
+    results = {job['key']: done[job['key']] for job in jobs
+               if job not in todo}
+    if not todo:
+        return results
+    os.makedirs(osp.dirname(osp.abspath(results_file)), exist_ok=True)
+    context = get_context('spawn')
+    with ProcessPoolExecutor(n_jobs, mp_context=context,
+                             max_tasks_per_child=1) as pool:
+        futures = {pool.submit(train_one, job): job for job in todo}
+        for future in as_completed(futures):
+            result = future.result()
+            results[result['key']] = result
+            with open(results_file, 'a') as f:
+                f.write(json.dumps(result) + '\n')
+            log(f"{result['key']}: mIoU {result['miou']:.2f} "
+                f"({result['seconds']:.0f} s)")
+    return results
+
+
+def summarise(results: Dict[str, dict], denominators: Sequence[int],
+              seeds: Sequence[int]) -> List[dict]:
+    """Per fraction: mean +- std of each arm and the paired difference
+    with its 95% t-interval; checks that the pairs started alike."""
+    rows = []
+    for n in denominators:
+        pairs = [(results.get(run_key('supervised', n, s)),
+                  results.get(run_key('pseudoseg', n, s))) for s in seeds]
+        pairs = [(a, b) for a, b in pairs if a and b]
+        if not pairs:
+            continue
+        sup = [a['miou'] for a, _ in pairs]
+        ps = [b['miou'] for _, b in pairs]
+        same = sum(a['init_fingerprint'] == b['init_fingerprint']
+                   for a, b in pairs)
+        rows.append(
+            dict(
+                denominator=n,
+                seeds=[a['seed'] for a, _ in pairs],
+                supervised=mean_std(sup),
+                pseudoseg=mean_std(ps),
+                diff=paired_interval(ps, sup),
+                diffs=[p - s for p, s in zip(ps, sup)],
+                same_init=same,
+                pl_history=_mean_history([b for _, b in pairs])))
+    return rows
+
+
+def _mean_history(runs: List[dict]) -> Dict[str, List[float]]:
+    keys = set.intersection(*(set(r.get('history', {})) for r in runs))
+    return {
+        k: np.mean([r['history'][k] for r in runs], axis=0).tolist()
+        for k in sorted(keys)
+    }
+
+
+def format_curve(rows: List[dict], train_size: Optional[int] = None) -> str:
+    """The curve's table (mIoU %) and the pseudo-label accuracy history."""
+    lines = [
+        '| labeled | supervised | PseudoSeg | PseudoSeg - supervised '
+        '(95% CI) | per seed | same init |', '|---|---|---|---|---|---|'
+    ]
+    for r in rows:
+        n = r['denominator']
+        frac = f'1/{n}' + (f' ({-(-train_size // n)})' if train_size else '')
+        d = r['diff']
+        lines.append(
+            f"| {frac} | {r['supervised']['mean']:.2f} +- "
+            f"{r['supervised']['std']:.2f} | {r['pseudoseg']['mean']:.2f} "
+            f"+- {r['pseudoseg']['std']:.2f} | {d['mean']:+.2f} "
+            f"[{d['low']:+.2f}, {d['high']:+.2f}] | " +
+            ' '.join(f'{x:+.1f}' for x in r['diffs']) +
+            f" | {r['same_init']}/{len(r['diffs'])} |")
+    hist = [r for r in rows if r['pl_history']]
+    if hist:
+        lines += [
+            '', 'pseudo-label pixel accuracy on the weak view during '
+            'PseudoSeg training (mean over seeds; first, middle and last '
+            'tenth of the run)', '',
+            '| labeled | fused | decoder | SGC | confidence |',
+            '|---|---|---|---|---|'
+        ]
+        for r in hist:
+            h = r['pl_history']
+
+            def fmt(key):
+                v = h.get(key)
+                if not v:
+                    return '-'
+                return ' / '.join(f'{v[i]:.3f}' for i in (0, 4, 9))
+
+            lines.append(f"| 1/{r['denominator']} | {fmt('unsup_pl_acc')} "
+                         f"| {fmt('unsup_pl_acc_decoder')} | "
+                         f"{fmt('unsup_pl_acc_sgc')} | "
+                         f"{fmt('unsup_pl_conf')} |")
+    return '\n'.join(lines)
+
+
+def default_work_root() -> str:
+    return tempfile.mkdtemp(prefix='pseudoseg_curve_')

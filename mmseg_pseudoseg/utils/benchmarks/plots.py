@@ -1,0 +1,107 @@
+"""PNG plots of the benchmarks (matplotlib, no display needed)."""
+from typing import Dict, List
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_curve(rows: List[dict], path: str, title: str = '') -> str:
+    """mIoU against labeled fraction (mean +- std over seeds) and the
+    paired difference with its 95% interval."""
+    x = [1 / r['denominator'] for r in rows]
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(6, 6), sharex=True,
+        gridspec_kw=dict(height_ratios=[2, 1]))
+    for name, key, marker in (('supervised', 'supervised', 'o'),
+                              ('PseudoSeg', 'pseudoseg', 's')):
+        top.errorbar(
+            x, [r[key]['mean'] for r in rows],
+            yerr=[r[key]['std'] for r in rows],
+            marker=marker, capsize=3, label=name)
+    top.set_ylabel('val mIoU (%)')
+    top.legend()
+    top.grid(alpha=0.3)
+    if title:
+        top.set_title(title)
+    d = [r['diff'] for r in rows]
+    bottom.errorbar(
+        x, [v['mean'] for v in d],
+        yerr=[[v['mean'] - v['low'] for v in d],
+              [v['high'] - v['mean'] for v in d]],
+        marker='D', color='black', capsize=3)
+    for r in rows:
+        bottom.scatter([1 / r['denominator']] * len(r['diffs']), r['diffs'],
+                       s=10, color='grey', zorder=3)
+    bottom.axhline(0, color='grey', lw=0.8)
+    bottom.set_ylabel('PseudoSeg - sup.\n(95% CI, seeds)')
+    bottom.set_xscale('log', base=2)
+    bottom.set_xticks(x)
+    bottom.set_xticklabels([f"1/{r['denominator']}" for r in rows])
+    bottom.set_xlabel('labeled fraction of the train set')
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_pl_history(rows: List[dict], path: str) -> str:
+    """Pseudo-label accuracy per source over PseudoSeg training."""
+    rows = [r for r in rows if r['pl_history']]
+    fig, axes = plt.subplots(
+        1, len(rows), figsize=(3.2 * len(rows), 3), sharey=True,
+        squeeze=False)
+    for ax, r in zip(axes[0], rows):
+        h = r['pl_history']
+        for key, label in (('unsup_pl_acc', 'fused'),
+                           ('unsup_pl_acc_decoder', 'decoder'),
+                           ('unsup_pl_acc_sgc', 'SGC')):
+            if key in h:
+                ax.plot([(i + 0.5) / len(h[key]) for i in range(len(h[key]))],
+                        h[key], marker='.', label=label)
+        ax.set_title(f"1/{r['denominator']} labeled")
+        ax.set_xlabel('fraction of training')
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel('pseudo-label pixel accuracy')
+    axes[0][0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_reliability(variants: Dict[str, dict], path: str) -> str:
+    """Reliability diagrams: accuracy per confidence bin against the
+    diagonal, bar width the bin, with the ECE in each title."""
+    names = list(variants)
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(3.2 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        r = variants[name]
+        n = len(r['bin_count'])
+        edges = [i / n for i in range(n)]
+        filled = [c > 0 for c in r['bin_count']]
+        ax.bar([e for e, f in zip(edges, filled) if f],
+               [a for a, f in zip(r['bin_acc'], filled) if f],
+               width=1 / n, align='edge', edgecolor='black',
+               label='accuracy')
+        ax.plot([0, 1], [0, 1], '--', color='grey')
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{name}\nECE {r['ece']:.3f}, acc {r['acc']:.3f}",
+                     fontsize=9)
+        ax.set_xlabel('confidence')
+        share = ax.twinx()
+        total = max(sum(r['bin_count']), 1)
+        share.plot([e + 0.5 / n for e in edges],
+                   [c / total for c in r['bin_count']], color='red',
+                   marker='.', lw=1)
+        share.set_ylim(0, 1)
+        share.tick_params(axis='y', colors='red', labelsize=7)
+    axes[0][0].set_ylabel('accuracy (bars); red: share of pixels')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,133 @@
+"""The benchmark scenes set, the paired initialisation, and every
+tools/benchmark.py subcommand run once with minimal settings (outputs
+exist, numbers finite; no timing asserts)."""
+import importlib.util
+import json
+import math
+import os.path as osp
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from PIL import Image
+
+from mmseg.registry import MODELS
+from mmseg_pseudoseg.datasets import make_toy_scenes, read_split
+from .conftest import REPO
+
+SCENES = dict(
+    pseudoseg=osp.join(REPO, 'configs/pseudoseg/toy-scenes.py'),
+    supervised=osp.join(REPO, 'configs/supervised/toy-scenes.py'))
+
+
+# ----------------------------------------------------------------------
+# The scenes set and the paired initialisation.
+def test_toy_scenes_are_deterministic_and_labelled(tmp_path):
+    a = make_toy_scenes(str(tmp_path / 'a'), num_train=16, num_val=4,
+                        split_seeds=(0, 1))
+    b = make_toy_scenes(str(tmp_path / 'b'), num_train=16, num_val=4,
+                        split_seeds=(0, 1))
+    for name in ('JPEGImages/train_0003.jpg',
+                 'SegmentationClass/val_0001.png'):
+        with open(osp.join(a, name), 'rb') as fa, \
+                open(osp.join(b, name), 'rb') as fb:
+            assert fa.read() == fb.read()
+    values = set()
+    for i in range(16):
+        seg = np.array(Image.open(
+            osp.join(a, f'SegmentationClass/train_{i:04d}.png')))
+        values |= set(np.unique(seg).tolist())
+    assert values == {0, 1, 2, 255}
+    s0 = read_split(osp.join(a, 'splits/seed0/1-8/labeled.txt'))
+    s1 = read_split(osp.join(a, 'splits/seed1/1-8/labeled.txt'))
+    assert len(s0) == len(s1) == 2 and s0 != s1
+    assert s0 == read_split(osp.join(a, 'splits/1-8/labeled.txt'))
+    unlabeled = read_split(osp.join(a, 'splits/seed1/1-8/unlabeled.txt'))
+    assert not set(s1) & set(unlabeled) and len(unlabeled) == 14
+
+
+def test_paired_runs_start_from_the_same_segmentor_weights():
+    from mmseg_pseudoseg.utils.benchmarks.curve import (_segmentor_state,
+                                                        weights_fingerprint)
+    prints = []
+    for kind in ('supervised', 'pseudoseg'):
+        torch.manual_seed(3)
+        model = MODELS.build(Config.fromfile(SCENES[kind]).model)
+        model.init_weights()
+        prints.append(weights_fingerprint(_segmentor_state(model)))
+    assert prints[0] == prints[1]
+    torch.manual_seed(4)
+    other = MODELS.build(Config.fromfile(SCENES['supervised']).model)
+    other.init_weights()
+    assert weights_fingerprint(_segmentor_state(other)) != prints[0]
+
+
+# ----------------------------------------------------------------------
+# Every subcommand through tools/benchmark.py's main(argv), as the command
+# line calls it (in this process, to save the interpreter start-ups; curve
+# and step still start their worker processes).
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_tool', osp.join(REPO, 'tools/benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _bench(capsys, *argv):
+    _load_tool().main([str(a) for a in argv])
+    return capsys.readouterr().out
+
+
+def _finite(values):
+    return all(math.isfinite(v) for v in values)
+
+
+def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    root = make_toy_scenes(str(tmp_path / 'scenes'), num_train=16,
+                           num_val=4, split_seeds=(0, ))
+    out, work = tmp_path / 'out', tmp_path / 'work'
+    log = _bench(capsys, 'curve', '--data-root', root, '--fractions', 16,
+                 '--seeds', 0, '--iters', 2, '--jobs', 2, '--work-dir',
+                 work, '--out', out, '--json', tmp_path / 'curve.json')
+    assert 'PseudoSeg - supervised' in log
+    assert osp.isfile(out / 'curve.png')
+    assert osp.isfile(out / 'curve-pseudo-label-accuracy.png')
+    rows = json.load(open(tmp_path / 'curve.json'))
+    assert rows[0]['same_init'] == 1
+    assert _finite([rows[0]['supervised']['mean'],
+                    rows[0]['pseudoseg']['mean'], rows[0]['diff']['mean']])
+    # A second call finds both runs done and trains nothing.
+    log = _bench(capsys, 'curve', '--data-root', root, '--fractions', 16,
+                 '--seeds', 0, '--iters', 2, '--work-dir', work, '--out',
+                 out)
+    assert '2 of 2 runs already in' in log
+    ckpt = work / 'pseudoseg_1-16_seed0' / 'iter_2.pth'
+    log = _bench(capsys, 'calibration', '--checkpoint', ckpt, '--data-root',
+                 root, '--split-dir', 'splits/seed0/1-16', '--temperatures',
+                 0.5, 1.0, '--max-images', 6, '--out', out, '--json',
+                 tmp_path / 'cal.json')
+    assert 'ECE' in log
+    assert osp.isfile(out / 'calibration-reliability.png')
+    result = json.load(open(tmp_path / 'cal.json'))
+    assert result['max_fused_diff'] < 1e-5
+    assert len(result['variants']) == 2 * 4 + 1
+    assert _finite([v['ece'] for v in result['variants'].values()])
+    assert _finite([v['acc'] for v in result['variants'].values()])
+
+
+def test_step_and_data_cli(tmp_path, capsys):
+    _bench(capsys, 'step', '--batch', 2, '--crop', 32, '--iters', 1,
+           '--warmup', 1, '--json', tmp_path / 'step.json')
+    step = json.load(open(tmp_path / 'step.json'))
+    assert set(step['steps']) == {
+        'supervised', 'PseudoSeg', 'PseudoSeg, shared weak pass'
+    }
+    assert _finite([v['seconds'] for v in step['steps'].values()])
+    assert _finite(step['passes'].values()) and len(step['passes']) == 8
+    log = _bench(capsys, 'data', '--images', 2, '--items', 2, '--json',
+                 tmp_path / 'data.json')
+    assert 'images / s per worker' in log
+    data = json.load(open(tmp_path / 'data.json'))
+    assert _finite([data['labeled_s'], data['unlabeled_s']])
