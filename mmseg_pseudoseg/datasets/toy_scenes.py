@@ -30,7 +30,6 @@ Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette PNGs,
 0) and ``splits/seed{s}/1-{n}/{labeled,unlabeled}.txt`` for every split
 seed (paired benchmark runs draw a different labeled set per seed).
 """
-import os
 import os.path as osp
 from typing import Sequence, Tuple
 
@@ -38,9 +37,9 @@ import cv2
 import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
-from PIL import Image
 
 from .splits import make_splits, write_splits
+from .toy_shapes import write_voc_layout
 
 SCENE_CLASSES = ('background', 'stripes', 'dots')
 SCENE_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0]]
@@ -186,15 +185,6 @@ def draw_scene(rng: np.random.Generator,
     return (img * 255).round().astype(np.uint8), seg
 
 
-def _save_label(path: str, seg: np.ndarray) -> None:
-    palette = np.zeros((256, 3), np.uint8)
-    palette[:len(SCENE_PALETTE)] = SCENE_PALETTE
-    palette[255] = (224, 224, 192)
-    label = Image.frombytes('P', seg.shape[::-1], seg.tobytes())
-    label.putpalette(palette.flatten().tolist())
-    label.save(path)
-
-
 def make_toy_scenes(root: str,
                     num_train: int = 512,
                     num_val: int = 256,
@@ -222,22 +212,9 @@ def make_toy_scenes(root: str,
         raise ValueError('make_toy_scenes needs num_train >= the largest '
                          'denominator and num_val >= 1')
     rng = np.random.default_rng(seed)
-    for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
-        os.makedirs(osp.join(root, sub), exist_ok=True)
-    ids = {'train': [], 'val': []}
-    for split, count in (('train', num_train), ('val', num_val)):
-        for i in range(count):
-            name = f'{split}_{i:04d}'
-            img, seg = draw_scene(rng, size)
-            cv2.imwrite(
-                osp.join(root, 'JPEGImages', f'{name}.jpg'), img,
-                [cv2.IMWRITE_JPEG_QUALITY, 90])
-            _save_label(
-                osp.join(root, 'SegmentationClass', f'{name}.png'), seg)
-            ids[split].append(name)
-        with open(osp.join(root, 'ImageSets/Segmentation', f'{split}.txt'),
-                  'w') as f:
-            f.write(''.join(f'{i}\n' for i in ids[split]))
+    ids = write_voc_layout(root, lambda: draw_scene(rng, size),
+                           dict(train=num_train, val=num_val), SCENE_PALETTE,
+                           jpeg_quality=90)
     for s in split_seeds:
         splits = make_splits(ids['train'], ids['train'], denominators, s)
         write_splits(splits, osp.join(root, 'splits', f'seed{s}'))

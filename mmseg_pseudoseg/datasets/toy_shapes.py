@@ -10,7 +10,7 @@ VOC's, 255 on a thin outline of each shape), ``ImageSets/Segmentation/
 """
 import os
 import os.path as osp
-from typing import Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -67,6 +67,44 @@ def _draw_sample(rng: np.random.Generator,
     return img, seg
 
 
+def write_voc_layout(root: str, draw: Callable[[], tuple],
+                     counts: Dict[str, int], classes_palette: Sequence,
+                     jpeg_quality: int) -> Dict[str, List[str]]:
+    """Write images drawn by ``draw()`` in Pascal VOC layout.
+
+    For each split and count in ``counts`` (in order), ``draw()`` gives an
+    (H, W, 3) uint8 BGR image and an (H, W) uint8 label map, written as
+    ``JPEGImages/{split}_{i:04d}.jpg`` and a palette PNG under
+    ``SegmentationClass`` (255 drawn light grey, as VOC's boundaries); the
+    ids go to ``ImageSets/Segmentation/{split}.txt``.
+
+    Returns:
+        dict[str, list[str]]: The ids of each split.
+    """
+    for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
+    palette = np.zeros((256, 3), np.uint8)
+    palette[:len(classes_palette)] = classes_palette
+    palette[255] = (224, 224, 192)
+    ids: Dict[str, List[str]] = {}
+    for split, count in counts.items():
+        ids[split] = []
+        for i in range(count):
+            name = f'{split}_{i:04d}'
+            img, seg = draw()
+            cv2.imwrite(
+                osp.join(root, 'JPEGImages', f'{name}.jpg'), img,
+                [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+            label = Image.frombytes('P', seg.shape[::-1], seg.tobytes())
+            label.putpalette(palette.flatten().tolist())
+            label.save(osp.join(root, 'SegmentationClass', f'{name}.png'))
+            ids[split].append(name)
+        with open(osp.join(root, 'ImageSets/Segmentation', f'{split}.txt'),
+                  'w') as f:
+            f.write(''.join(f'{i}\n' for i in ids[split]))
+    return ids
+
+
 def make_toy_dataset(root: str,
                      num_train: int = 128,
                      num_val: int = 32,
@@ -91,26 +129,9 @@ def make_toy_dataset(root: str,
         raise ValueError('make_toy_dataset needs num_train >= the largest '
                          'denominator and num_val >= 1')
     rng = np.random.default_rng(seed)
-    for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
-        os.makedirs(osp.join(root, sub), exist_ok=True)
-    palette = np.zeros((256, 3), np.uint8)
-    palette[:len(TOY_PALETTE)] = TOY_PALETTE
-    palette[255] = (224, 224, 192)
-    ids = {'train': [], 'val': []}
-    for split, count in (('train', num_train), ('val', num_val)):
-        for i in range(count):
-            name = f'{split}_{i:04d}'
-            img, seg = _draw_sample(rng, size)
-            cv2.imwrite(
-                osp.join(root, 'JPEGImages', f'{name}.jpg'), img,
-                [cv2.IMWRITE_JPEG_QUALITY, 95])
-            label = Image.frombytes('P', seg.shape[::-1], seg.tobytes())
-            label.putpalette(palette.flatten().tolist())
-            label.save(osp.join(root, 'SegmentationClass', f'{name}.png'))
-            ids[split].append(name)
-        with open(osp.join(root, 'ImageSets/Segmentation', f'{split}.txt'),
-                  'w') as f:
-            f.write(''.join(f'{i}\n' for i in ids[split]))
+    ids = write_voc_layout(root, lambda: _draw_sample(rng, size),
+                           dict(train=num_train, val=num_val), TOY_PALETTE,
+                           jpeg_quality=95)
     write_splits(
         make_splits(ids['train'], ids['train'], denominators, seed),
         osp.join(root, 'splits'))
