@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import os.path as osp
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -280,7 +279,3 @@ def format_curve(rows: List[dict], train_size: Optional[int] = None) -> str:
                          f"{fmt('unsup_pl_acc_sgc')} | "
                          f"{fmt('unsup_pl_conf')} |")
     return '\n'.join(lines)
-
-
-def default_work_root() -> str:
-    return tempfile.mkdtemp(prefix='pseudoseg_curve_')
