@@ -1,9 +1,7 @@
 """Resume as users do it: a real tools/train.py process killed with
 SIGKILL right after a checkpoint, then ``--resume``; unreadable checkpoints
 for --resume, load_from and tools/test.py."""
-import glob
 import importlib.util
-import json
 import os
 import os.path as osp
 import shutil
@@ -16,12 +14,12 @@ import pytest
 import torch
 
 from mmseg_pseudoseg.engine.hooks import NonFiniteError
+from mmseg_pseudoseg.engine.utils import logged_train_scalars
 from mmseg_pseudoseg.utils.checkpoint import CheckpointError
 from .conftest import PSEUDOSEG_TOY, REPO, toy_cfg
 
 ENV = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
 MAX_ITERS = 9
-TIMING = ('time', 'data_time', 'eta', 'memory')
 
 
 def _train(cfg_file, work_dir, *args, check=True):
@@ -61,25 +59,9 @@ def reference(cfg_file, tmp_path_factory):
     return work
 
 
-def _logged(work_dir):
-    """Every logged training scalar by iteration; a later run (a resume)
-    overrides what an earlier one logged for the same iteration."""
-    rows = {}
-    for path in sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json')):
-        with open(path) as f:
-            for line in f:
-                row = json.loads(line)
-                if 'loss' in row:
-                    rows[row['iter']] = {
-                        k: v
-                        for k, v in row.items() if k not in TIMING
-                    }
-    return rows
-
-
 def _assert_same_run(work_dir, reference):
-    assert _logged(work_dir) == _logged(reference)
-    assert len(_logged(reference)) == MAX_ITERS
+    assert logged_train_scalars(work_dir) == logged_train_scalars(reference)
+    assert len(logged_train_scalars(reference)) == MAX_ITERS
     got = torch.load(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
     want = torch.load(osp.join(reference, f'iter_{MAX_ITERS}.pth'))
     for part in ('state_dict', 'optimizer'):

@@ -11,7 +11,6 @@ cases and the natural-divergence cases, about 1 minute):
 """
 import argparse
 import glob
-import json
 import os
 import os.path as osp
 import re
@@ -34,6 +33,7 @@ sys.path.insert(0, REPO)  # run from a checkout without installing
 import mmseg_pseudoseg  # noqa: E402,F401  (registration, checkpoint globals)
 from mmseg_pseudoseg.datasets import (make_toy_dataset,  # noqa: E402
                                       set_data_root)
+from mmseg_pseudoseg.engine.utils import logged_train_scalars  # noqa: E402
 
 ENV = dict(
     os.environ,
@@ -41,7 +41,6 @@ ENV = dict(
     PYTHONWARNINGS='ignore',
     PYTHON=sys.executable,
     PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
-TIMING = ('time', 'data_time', 'eta', 'memory')
 
 
 class Bench:
@@ -124,23 +123,9 @@ def _checkpoints_finite(work):
     return len(paths), bad
 
 
-def _logged(work):
-    rows = {}
-    for path in sorted(glob.glob(f'{work}/*/vis_data/scalars.json')):
-        with open(path) as f:
-            for line in f:
-                row = json.loads(line)
-                if 'loss' in row:
-                    rows[row['iter']] = {
-                        k: v
-                        for k, v in row.items() if k not in TIMING
-                    }
-    return rows
-
-
 def _same_run(work, reference, last):
     """Max |difference| of logged values and of final weights."""
-    a, b = _logged(work), _logged(reference)
+    a, b = logged_train_scalars(work), logged_train_scalars(reference)
     diff = max((abs(a[i][k] - b[i][k]) for i in b for k in b[i]
                 if i in a and k in a[i]),
                default=float('inf'))
