@@ -7,12 +7,14 @@ import math
 import os.path as osp
 
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from PIL import Image
 
 from mmseg.registry import MODELS
 from mmseg_pseudoseg.datasets import make_toy_scenes, read_split
+from mmseg_pseudoseg.datasets.toy_scenes import write_scene_splits
 from .conftest import REPO
 
 SCENES = dict(
@@ -44,6 +46,14 @@ def test_toy_scenes_are_deterministic_and_labelled(tmp_path):
     assert s0 == read_split(osp.join(a, 'splits/1-8/labeled.txt'))
     unlabeled = read_split(osp.join(a, 'splits/seed1/1-8/unlabeled.txt'))
     assert not set(s1) & set(unlabeled) and len(unlabeled) == 14
+    # Lists for another fraction, written later, leave the others as they
+    # are (each draw is seeded by the seed and the denominator).
+    before = open(osp.join(a, 'splits/seed1/1-8/labeled.txt')).read()
+    write_scene_splits(a, (16, ), (1, ))
+    assert len(read_split(osp.join(a, 'splits/seed1/1-16/labeled.txt'))) == 1
+    assert open(osp.join(a, 'splits/seed1/1-8/labeled.txt')).read() == before
+    with pytest.raises(ValueError, match='16 training images'):
+        write_scene_splits(a, (32, ), (1, ))
 
 
 def test_paired_runs_start_from_the_same_segmentor_weights():
@@ -131,3 +141,96 @@ def test_step_and_data_cli(tmp_path, capsys):
     assert 'images / s per worker' in log
     data = json.load(open(tmp_path / 'data.json'))
     assert _finite([data['labeled_s'], data['unlabeled_s']])
+
+
+# ----------------------------------------------------------------------
+# fake-data and train: the real training loop's time and memory.
+def _voc_config_on(tmp_path, ids):
+    """A config file inheriting configs/pseudoseg/voc_1-8.py, its datasets
+    pointed at tmp_path/voc with short lists of ``ids``."""
+    lists = {}
+    for name, listed in ids.items():
+        lists[name] = tmp_path / f'{name}.txt'
+        lists[name].write_text(''.join(f'{i}\n' for i in listed))
+    root = tmp_path / 'voc'
+    path = tmp_path / 'voc_fake.py'
+
+    def ds(name):
+        return f"dict(data_root=r'{root}', ann_file=r'{lists[name]}')"
+
+    path.write_text(
+        f"_base_ = r'{osp.join(REPO, 'configs/pseudoseg/voc_1-8.py')}'\n"
+        f"train_dataloader = dict(dataset=dict(labeled={ds('labeled')}, "
+        f"unlabeled={ds('unlabeled')}))\n"
+        f"val_dataloader = dict(dataset={ds('val')})\n"
+        f"test_dataloader = dict(dataset={ds('val')})\n")
+    return str(path), root
+
+
+def test_fake_data_writes_the_listed_files_and_spares_real_data(
+        tmp_path, capsys):
+    from mmseg_pseudoseg.utils.benchmarks.fake_data import MARKER, listed_files
+    ids = dict(
+        labeled=['2007_000032', '2007_000039'],
+        unlabeled=['2007_000033', '2008_000002', '2007_000039'],
+        val=['2007_000129'])
+    path, root = _voc_config_on(tmp_path, ids)
+    log = _bench(capsys, 'fake-data', '--config', path, '--size', 50, 40,
+                 '--workers', 1)
+    # 5 distinct images (one id is both labeled and unlabeled), labels for
+    # the labeled and val ids only (the unlabeled stream loads none).
+    assert "{'images': 5, 'labels': 3, 'image_labels': 0}" in log
+    cfg = Config.fromfile(path)
+    assert all(osp.isfile(p) for p in listed_files(cfg))
+    assert not osp.exists(root / 'SegmentationClass/2008_000002.png')
+    img = np.asarray(Image.open(root / 'JPEGImages/2007_000032.jpg'))
+    assert img.shape in ((40, 50, 3), (50, 40, 3))
+    seg = np.asarray(Image.open(root / 'SegmentationClass/2007_000032.png'))
+    assert seg.shape == img.shape[:2]
+    assert set(np.unique(seg)) <= set(range(21)) | {255}
+    # The datasets build (MixedDataset checks every file up front) and a
+    # sample goes through the config's label validation.
+    from mmseg.registry import DATASETS
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    item = train[0]
+    assert set(item['inputs']) == {'sup', 'weak', 'strong'}
+    seg = item['data_samples']['sup'].gt_sem_seg.data
+    assert set(seg.unique().tolist()) <= set(range(21)) | {255}
+    # Again: same bytes (seeded by the id).
+    before = (root / 'JPEGImages/2007_000032.jpg').read_bytes()
+    _bench(capsys, 'fake-data', '--config', path, '--size', 50, 40,
+           '--workers', 1)
+    assert (root / 'JPEGImages/2007_000032.jpg').read_bytes() == before
+    # A root holding files without the marker is never written to.
+    (root / MARKER).unlink()
+    with pytest.raises(FileExistsError, match=str(root)):
+        _bench(capsys, 'fake-data', '--config', path, '--workers', 1)
+    # A missing list is named with its config key.
+    (tmp_path / 'val.txt').unlink()
+    with pytest.raises(FileNotFoundError, match='val_dataloader.dataset'):
+        _bench(capsys, 'fake-data', '--config', path, '--workers', 1)
+
+
+def test_train_benchmark_times_the_real_loop(toy_root, tmp_path):
+    from mmseg_pseudoseg.utils.benchmarks import train as train_lib
+
+    from .conftest import PSEUDOSEG_TOY, toy_cfg
+    cfg = toy_cfg(PSEUDOSEG_TOY, toy_root, tmp_path / 'unused')
+    cfg.model.segmentor.pretrained = 'no-such-checkpoint.pth'  # not loaded
+    work = str(tmp_path / 'work')
+    result = train_lib.bench_train(cfg, iters=20, warmup=10, work_dir=work)
+    assert result['iters_measured'] == 10 and result['windows'] == 1
+    assert result['time'] > 0 and result['data_time'] >= 0
+    assert result['device'] == 'cpu' and result['peak_mib'] is None
+    # No validation and no checkpoint in a timing run.
+    rows = train_lib.logged_train_scalars(work, skip=())
+    assert max(rows) == 20
+    assert not any('mIoU' in k for r in rows.values() for k in r)
+    import glob
+    assert not glob.glob(f'{work}/**/*.pth', recursive=True)
+    line = train_lib.format_train(result, 'toy', result)
+    assert 'time x1.00' in line and 'n/a (CPU)' in line
+    with pytest.raises(ValueError, match='warm-up'):
+        train_lib.summarise_log(work, warmup=20)
+    with pytest.raises(ValueError, match='--warmup'):
+        train_lib.bench_train(cfg, iters=10, warmup=10, work_dir=work)

@@ -367,3 +367,22 @@ def test_defaults_are_the_method(pseudoseg_model_cfg):
     assert model.weak_inference_pass and model.strong_updates_bn_stats
     assert not model.cls_on_unlabeled
     assert not model.unsup_loss.use_hard_labels
+
+
+def test_loss_under_fp16_autocast(pseudoseg_model_cfg, batch):
+    # What AmpOptimWrapper does on a GPU (the amp config), with CPU fp16
+    # autocast, which casts the same matrix products and convolutions:
+    # every loss finite, the consistency loss float32, gradients finite.
+    model = MODELS.build(pseudoseg_model_cfg)
+    data = _preprocessed(model, batch)
+    with torch.autocast('cpu', dtype=torch.float16):
+        losses = model.loss(**data)
+    for key, value in losses.items():
+        assert torch.isfinite(value).all(), key
+    assert losses['unsup_loss_ce'].dtype == torch.float32
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    head = model.sgc_head
+    for param in (head.classifier.weight, head.query.weight,
+                  head.conv_seg.weight):
+        assert param.grad is not None and torch.isfinite(param.grad).all()

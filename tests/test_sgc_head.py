@@ -249,3 +249,27 @@ def test_sgc_head_cls_detach_input_option(detach):
     head.loss(feats, _samples(seg))['loss_cls'].backward()
     assert (feats[1].grad is None) == detach
     assert head.classifier.weight.grad.abs().sum() > 0
+
+
+def test_grad_cam_and_attention_stay_float32_under_autocast():
+    # AMP (autocast) runs matrix products in fp16 even on float32 inputs:
+    # the -1e9 attention mask then overflows ("value cannot be converted
+    # to type c10::Half"), as it did in the AMP config on a GPU. CPU fp16
+    # autocast casts the same ops.
+    torch.manual_seed(0)
+    feats = torch.randn(2, 16, 4, 5)
+    weight = torch.randn(3, 16)
+    labels = torch.tensor([[1., 0., 1.], [1., 1., 1.]])
+    q, k = torch.randn(2, 8, 4, 5), torch.randn(2, 8, 4, 5)
+    valid = torch.rand(2, 4, 5) > 0.3
+    cam = grad_cam(feats, weight, labels)
+    out = sgc_attention(cam, q, k, valid)
+    with torch.autocast('cpu', dtype=torch.float16):
+        cam_amp = grad_cam(feats.half(), weight, labels)
+        out_amp = sgc_attention(cam, q.half(), k.half(), valid)
+    assert cam_amp.dtype == out_amp.dtype == torch.float32
+    # Same results up to the fp16 rounding of the inputs given as fp16.
+    assert (cam_amp - cam).abs().max() < 5e-3
+    assert (out_amp - out).abs().max() < 5e-3
+    with torch.autocast('cpu', dtype=torch.float16):
+        assert torch.equal(sgc_attention(cam, q, k, valid), out)

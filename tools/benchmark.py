@@ -17,6 +17,11 @@ Subcommands:
                  strong) pipeline against the labeled one at the VOC crop.
     miou         the toy shapes 1/8 comparison of the shipped toy configs,
                  per seed (the earlier benchmark; `curve` generalises it).
+    fake-data    random images and label maps for every id a config's
+                 split lists name, where its datasets look (timing only).
+    train        time per iteration and peak memory of configs' real
+                 training loops (data, hooks, optimiser), one process and
+                 device each; ratios to the first config.
 
 Examples:
     python tools/benchmark.py curve --quick
@@ -25,12 +30,16 @@ Examples:
         work_dirs/benchmark_curve/pseudoseg_1-8_seed0/iter_1500.pth
     python tools/benchmark.py step --batch 4 --crop 64
     python tools/benchmark.py data --items 40
+    python tools/benchmark.py fake-data --config configs/pseudoseg/voc_1-8.py
+    python tools/benchmark.py train --iters 300 --warmup 100 --config \
+        configs/supervised/voc_1-8.py configs/pseudoseg/voc_1-8.py
 """
 import argparse
 import json
 import os
 import os.path as osp
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +53,7 @@ from mmengine.runner import Runner
 
 from mmseg_pseudoseg.datasets import (make_toy_scenes, read_split,
                                       set_data_root)
+from mmseg_pseudoseg.datasets.toy_scenes import write_scene_splits
 from mmseg_pseudoseg.utils.benchmarks import curve as curve_lib
 from mmseg_pseudoseg.utils.benchmarks import plots
 
@@ -63,10 +73,20 @@ def _load_json(path, result):
             json.dump(result, f, indent=1, default=str)
 
 
-def _ensure_scenes(root):
+def _ensure_scenes(root, fractions=(), seeds=()):
+    """Write the scenes set if missing, and the split lists of any other
+    (fraction, seed) asked for (e.g. 1/32, 1/64: the images stay)."""
     if not osp.isfile(osp.join(root, 'splits/seed0/1-16/labeled.txt')):
         print(f'writing the toy scenes set to {root}', flush=True)
         make_toy_scenes(root)
+    missing = sorted({(n, s)
+                      for n in fractions for s in seeds if not osp.isfile(
+                          osp.join(root, f'splits/seed{s}/1-{n}/labeled.txt'))
+                      })
+    if missing:
+        print(f'writing split lists {missing} under {root}', flush=True)
+        write_scene_splits(root, sorted({n for n, _ in missing}),
+                           sorted({s for _, s in missing}))
     return root
 
 
@@ -78,7 +98,7 @@ def bench_curve(args):
     seeds = args.seeds or [0, 1, 2, 3, 4]
     fractions = args.fractions or [16, 8, 4, 2]
     iters = args.iters or 1500
-    root = _ensure_scenes(args.data_root)
+    root = _ensure_scenes(args.data_root, fractions, seeds)
     tag = 'curve-quick' if args.quick else 'curve'
     os.makedirs(args.out, exist_ok=True)
     results_file = args.results or osp.join(args.work_dir, f'{tag}.jsonl')
@@ -213,6 +233,57 @@ def bench_data(args):
     _load_json(args.json, result)
 
 
+def bench_fake_data(args):
+    from mmseg_pseudoseg.utils.benchmarks.fake_data import write_fake_layout
+    init_default_scope('mmseg')
+    for path in args.config:
+        start = time.perf_counter()
+        counts = write_fake_layout(
+            Config.fromfile(path), tuple(args.size), args.workers)
+        print(f'{path}: wrote {counts} in '
+              f'{time.perf_counter() - start:.1f} s', flush=True)
+
+
+def bench_train(args):
+    from mmseg_pseudoseg.utils.benchmarks import train as train_lib
+    results = []
+    for path in args.config:
+        if len(args.config) == 1:
+            cfg = Config.fromfile(path)
+            if args.cfg_options:
+                cfg.merge_from_dict(args.cfg_options)
+            work_dir = osp.join(args.work_dir,
+                                osp.splitext(osp.basename(path))[0])
+            result = train_lib.bench_train(cfg, args.iters, args.warmup,
+                                           work_dir)
+        else:  # one process per config: nothing of one run's memory stays
+            with tempfile.TemporaryDirectory() as tmp:
+                out = osp.join(tmp, 'result.json')
+                cmd = [
+                    sys.executable,
+                    osp.abspath(__file__), 'train', '--config', path,
+                    '--iters',
+                    str(args.iters), '--warmup',
+                    str(args.warmup), '--work-dir', args.work_dir,
+                    '--json', out
+                ]
+                if args.cfg_options:
+                    cmd += ['--cfg-options'] + [
+                        f'{k}={v}' for k, v in args.cfg_options.items()
+                    ]
+                subprocess.run(cmd, check=True)
+                with open(out) as f:
+                    result = json.load(f)[0]
+        result['config'] = path
+        results.append(result)
+    print()
+    for result in results:
+        print(
+            train_lib.format_train(result, result['config'],
+                                   results[0] if len(results) > 1 else None))
+    _load_json(args.json, results)
+
+
 def _train_and_eval(config, data_root, seed, iters):
     cfg = Config.fromfile(config)
     set_data_root(cfg._cfg_dict, data_root)
@@ -264,7 +335,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest='what', required=True)
-    for name in ('calibration', 'curve', 'step', 'data', 'miou'):
+    for name in ('calibration', 'curve', 'step', 'data', 'miou',
+                 'fake-data', 'train'):
         p = sub.add_parser(name)
         p.add_argument('--json', help='also write the numbers to this file')
         if name in ('curve', 'step', 'miou'):
@@ -327,13 +399,27 @@ def parse_args(argv=None):
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--iters', type=int, default=0,
                    help='0: the configs\' schedule')
+    p = sub.choices['fake-data']
+    p.add_argument('--config', nargs='+', default=[VOC])
+    p.add_argument('--size', type=int, nargs=2, default=[500, 375],
+                   metavar=('W', 'H'))
+    p.add_argument('--workers', type=int, help='default: all cores')
+    p = sub.choices['train']
+    p.add_argument('--config', nargs='+', default=[VOC],
+                   help='several: one process each, ratios to the first')
+    p.add_argument('--iters', type=int, default=300)
+    p.add_argument('--warmup', type=int, default=100,
+                   help='iterations left out of the mean (a multiple of 10)')
+    p.add_argument('--work-dir', default='work_dirs/benchmark_train')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     dict(calibration=bench_calibration, curve=bench_curve, step=bench_step,
-         data=bench_data, miou=bench_miou)[args.what](args)
+         data=bench_data, miou=bench_miou, train=bench_train,
+         **{'fake-data': bench_fake_data})[args.what](args)
 
 
 if __name__ == '__main__':

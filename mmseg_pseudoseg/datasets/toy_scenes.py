@@ -38,7 +38,7 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .splits import make_splits, write_splits
+from .splits import make_splits, read_split, write_splits
 from .toy_shapes import write_voc_layout
 
 SCENE_CLASSES = ('background', 'stripes', 'dots')
@@ -212,12 +212,26 @@ def make_toy_scenes(root: str,
         raise ValueError('make_toy_scenes needs num_train >= the largest '
                          'denominator and num_val >= 1')
     rng = np.random.default_rng(seed)
-    ids = write_voc_layout(root, lambda: draw_scene(rng, size),
-                           dict(train=num_train, val=num_val), SCENE_PALETTE,
-                           jpeg_quality=90)
+    write_voc_layout(root, lambda: draw_scene(rng, size),
+                     dict(train=num_train, val=num_val), SCENE_PALETTE,
+                     jpeg_quality=90)
+    write_scene_splits(root, denominators, split_seeds)
+    return root
+
+
+def write_scene_splits(root: str, denominators: Sequence[int],
+                       split_seeds: Sequence[int]) -> None:
+    """Write the split lists of a scenes set's training ids
+    (``ImageSets/Segmentation/train.txt``) for these fractions and seeds:
+    ``splits/seed{s}/1-{n}``, and ``splits/1-{n}`` for seed 0. A draw
+    depends only on the ids, the seed and n, so lists written later for
+    other fractions leave the earlier ones as they are."""
+    train = read_split(osp.join(root, 'ImageSets/Segmentation/train.txt'))
+    if len(train) < max(denominators):
+        raise ValueError(f'{root}: {len(train)} training images, fewer '
+                         f'than the denominator {max(denominators)}')
     for s in split_seeds:
-        splits = make_splits(ids['train'], ids['train'], denominators, s)
+        splits = make_splits(train, train, denominators, s)
         write_splits(splits, osp.join(root, 'splits', f'seed{s}'))
         if s == 0:
             write_splits(splits, osp.join(root, 'splits'))
-    return root

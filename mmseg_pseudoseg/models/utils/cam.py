@@ -18,6 +18,15 @@ from torch import Tensor
 MASKED_LOGIT = -1e9
 
 
+def autocast_off(tensor: Tensor) -> torch.autocast:
+    """A context in which autocast (AMP) is off on ``tensor``'s device.
+
+    Under autocast a matrix product runs in fp16 even on float32 inputs,
+    so ``.float()`` alone does not keep a computation in float32.
+    """
+    return torch.autocast(device_type=tensor.device.type, enabled=False)
+
+
 def grad_cam(features: Tensor, weight: Tensor, image_labels: Tensor) -> Tensor:
     """Max-normalised Grad-CAM of a GAP + linear classifier, closed form.
 
@@ -30,7 +39,8 @@ def grad_cam(features: Tensor, weight: Tensor, image_labels: Tensor) -> Tensor:
     Each map is multiplied by the binary image label of its class, then
     divided by its own spatial maximum (reduces over h, w per (image,
     class)); a map whose maximum is 0 stays 0. Gradients are not stopped
-    here: callers pass detached features, as the method does.
+    here: callers pass detached features, as the method does. Computed in
+    float32, autocast (AMP) or not.
 
     Args:
         features (Tensor): A, (B, C, h, w), the classifier's input.
@@ -44,11 +54,13 @@ def grad_cam(features: Tensor, weight: Tensor, image_labels: Tensor) -> Tensor:
         raise ValueError(
             f'grad_cam: image_labels {tuple(image_labels.shape)} must be '
             f'(B, F) = ({features.shape[0]}, {weight.shape[0]})')
-    cam = F.relu(torch.einsum('fc,bchw->bfhw', weight, features))
-    cam = cam * image_labels[:, :, None, None].to(cam.dtype)
-    peak = cam.amax(dim=(2, 3), keepdim=True)
-    return torch.where(peak > 0, cam / peak.clamp_min(1e-30),
-                       torch.zeros_like(cam))
+    with autocast_off(features):
+        cam = F.relu(
+            torch.einsum('fc,bchw->bfhw', weight.float(), features.float()))
+        cam = cam * image_labels[:, :, None, None].to(cam.dtype)
+        peak = cam.amax(dim=(2, 3), keepdim=True)
+        return torch.where(peak > 0, cam / peak.clamp_min(1e-30),
+                           torch.zeros_like(cam))
 
 
 def sgc_attention(cam: Tensor,
@@ -68,7 +80,8 @@ def sgc_attention(cam: Tensor,
     - ``residual=False`` ("v1"): ``r = att @ cam``, background
       ``1 - max_f r_f``.
 
-    The attention is computed in float32 (the -1e9 mask overflows fp16).
+    The attention is computed in float32 with autocast (AMP) off: the -1e9
+    mask overflows fp16.
 
     Args:
         cam (Tensor): (B, F, h, w) normalised Grad-CAM (see
@@ -91,21 +104,23 @@ def sgc_attention(cam: Tensor,
             f'sgc_attention: query {tuple(query.shape)} and key '
             f'{tuple(key.shape)} must be (B, D, h, w) with B, h, w of cam '
             f'{tuple(cam.shape)}')
-    q = query.float().flatten(2)  # (B, D, N)
-    k = key.float().flatten(2)
-    logits = q.transpose(1, 2) @ k / math.sqrt(q.shape[1])  # (B, N, N)
-    if valid_mask is not None:
-        valid = valid_mask.reshape(b, h * w)
-        pairs = valid[:, :, None] & valid[:, None, :]
-        logits = logits.masked_fill(~pairs, MASKED_LOGIT)
-    att = torch.softmax(logits, dim=-1)
-    values = cam.float().flatten(2)  # (B, F, N)
-    refined = values @ att.transpose(1, 2)  # r[b, f, i] = sum_j a_ij c_fj
-    if residual:
-        refined = refined + values
-    top = 2.0 if residual else 1.0
-    background = top - refined.amax(dim=1, keepdim=True)
-    return torch.cat([background, refined], dim=1).view(b, f + 1, h, w)
+    with autocast_off(cam):
+        q = query.float().flatten(2)  # (B, D, N)
+        k = key.float().flatten(2)
+        logits = q.transpose(1, 2) @ k / math.sqrt(q.shape[1])  # (B, N, N)
+        if valid_mask is not None:
+            valid = valid_mask.reshape(b, h * w)
+            pairs = valid[:, :, None] & valid[:, None, :]
+            logits = logits.masked_fill(~pairs, MASKED_LOGIT)
+        att = torch.softmax(logits, dim=-1)
+        values = cam.float().flatten(2)  # (B, F, N)
+        # r[b, f, i] = sum_j a_ij c_fj
+        refined = values @ att.transpose(1, 2)
+        if residual:
+            refined = refined + values
+        top = 2.0 if residual else 1.0
+        background = top - refined.amax(dim=1, keepdim=True)
+        return torch.cat([background, refined], dim=1).view(b, f + 1, h, w)
 
 
 def autograd_grad_cam(features: Tensor,
