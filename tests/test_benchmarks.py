@@ -113,6 +113,19 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
                  '--seeds', 0, '--iters', 2, '--work-dir', work, '--out',
                  out)
     assert '2 of 2 runs already in' in log
+    # Per class: both checkpoints rescored on the val set; the mIoU from
+    # the confusion matrices is the one each run logged.
+    log = _bench(capsys, 'per-class', '--results', work / 'curve.jsonl',
+                 '--json', tmp_path / 'per-class.json')
+    assert 'IoU stripes' in log
+    groups = json.load(open(tmp_path / 'per-class.json'))
+    assert sorted(g['kind'] for g in groups) == ['pseudoseg', 'supervised']
+    assert all(g['miou_gap'] < 0.01 for g in groups)
+    assert all(abs(sum(row) - 1) < 1e-6 for g in groups for row in g['rows']
+               if sum(row))
+    with pytest.raises(SystemExit, match='no run matches'):
+        _bench(capsys, 'per-class', '--results', work / 'curve.jsonl',
+               '--fractions', 2)
     ckpt = work / 'pseudoseg_1-16_seed0' / 'iter_2.pth'
     log = _bench(capsys, 'calibration', '--checkpoint', ckpt, '--data-root',
                  root, '--split-dir', 'splits/seed0/1-16', '--temperatures',
@@ -232,5 +245,11 @@ def test_train_benchmark_times_the_real_loop(toy_root, tmp_path):
     assert 'time x1.00' in line and 'n/a (CPU)' in line
     with pytest.raises(ValueError, match='warm-up'):
         train_lib.summarise_log(work, warmup=20)
+    # A shorter run into the same work_dir is summarised from its own log,
+    # not merged with the longer one before it.
+    longer = train_lib.bench_train(cfg, iters=30, warmup=10, work_dir=work)
+    assert longer['iters_measured'] == 20 and longer['windows'] == 2
+    again = train_lib.bench_train(cfg, iters=20, warmup=10, work_dir=work)
+    assert again['iters_measured'] == 10 and again['windows'] == 1
     with pytest.raises(ValueError, match='--warmup'):
         train_lib.bench_train(cfg, iters=10, warmup=10, work_dir=work)

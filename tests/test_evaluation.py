@@ -1,6 +1,9 @@
 """Benchmark arithmetic against hand-worked numbers: expected calibration
-error, confusion-matrix IoU, and the paired t-interval."""
+error, confusion-matrix IoU, the paired t-interval and the curve's
+per-class summary."""
 import math
+
+import numpy as np
 
 import pytest
 import torch
@@ -102,3 +105,41 @@ def test_student_t_quantiles_match_the_tables():
         assert student_t_quantile(0.975, df) == pytest.approx(t, abs=1e-4)
     assert student_t_quantile(0.025, 4) == pytest.approx(-2.7764, abs=1e-4)
     assert student_t_quantile(0.5, 3) == 0.0
+
+
+def test_per_class_summary_by_hand():
+    from mmseg_pseudoseg.utils.benchmarks.per_class import (
+        format_per_class, summarise_per_class)
+
+    # Seed 0: IoU 8 / (10 + 9 - 8) and 9 / (10 + 11 - 9), mIoU 73.86;
+    # seed 1 never predicts class 1 (IoU 0: a collapsed class), IoU of
+    # class 0 10 / 15, mIoU 33.33.
+    confusions = {
+        'a/0': np.array([[8, 2], [1, 9]]),
+        'a/1': np.array([[10, 0], [5, 0]]),
+        'b/0': np.array([[1, 0], [0, 1]]),
+    }
+    runs = [
+        dict(key='a/1', kind='a', denominator=4, seed=1, miou=100 / 3),
+        dict(key='a/0', kind='a', denominator=4, seed=0, miou=73.8),
+        dict(key='b/0', kind='b', denominator=4, seed=0, miou=100.0),
+        dict(key='c/0', kind='c', denominator=4, seed=0, miou=50.0),
+    ]
+    groups = summarise_per_class(runs, confusions)
+    assert [(g['kind'], g['seeds'])
+            for g in groups] == [('a', [0, 1]), ('b', [0])]
+    a = groups[0]
+    iou0 = (800 / 11 + 200 / 3) / 2
+    assert a['iou'][0]['mean'] == pytest.approx(iou0)
+    assert a['iou'][0]['std'] == pytest.approx(
+        (800 / 11 - 200 / 3) / math.sqrt(2))
+    assert a['iou'][1]['mean'] == pytest.approx(37.5)
+    assert a['iou'][1]['std'] == pytest.approx(75 / math.sqrt(2))
+    assert np.allclose(a['rows'], [[0.9, 0.1], [0.55, 0.45]])
+    assert a['collapsed'] == 1
+    # |(800 / 11 + 75) / 2 - 73.8|: the logged mIoU of seed 0 is off.
+    assert a['miou_gap'] == pytest.approx(abs((800 / 11 + 75) / 2 - 73.8))
+    assert groups[1]['collapsed'] == 0
+    table = format_per_class(groups, ['bg', 'fg'])
+    assert '| a | 1/4 | 2 | 69.7 +- 4.3 | 37.5 +- 53.0 | 1/2 |' in table
+    assert '| a | 1/4 | fg | 0.550 | 0.450 |' in table

@@ -22,12 +22,15 @@ Subcommands:
     train        time per iteration and peak memory of configs' real
                  training loops (data, hooks, optimiser), one process and
                  device each; ratios to the first config.
+    per-class    per-class IoU and confusion of every checkpoint a `curve`
+                 results file lists, on its validation set, over seeds.
 
 Examples:
     python tools/benchmark.py curve --quick
     python tools/benchmark.py curve                      # ~1 h on 2 cores
     python tools/benchmark.py calibration --checkpoint \
         work_dirs/benchmark_curve/pseudoseg_1-8_seed0/iter_1500.pth
+    python tools/benchmark.py per-class    # the curve's runs, after `curve`
     python tools/benchmark.py step --batch 4 --crop 64
     python tools/benchmark.py data --items 40
     python tools/benchmark.py fake-data --config configs/pseudoseg/voc_1-8.py
@@ -206,6 +209,71 @@ def bench_calibration(args):
     _load_json(args.json, result if len(results) == 1 else results)
 
 
+def bench_per_class(args):
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import MODELS
+
+    from mmseg_pseudoseg.utils.benchmarks import per_class
+    if not osp.isfile(args.results):
+        sys.exit(f'{args.results}: no such results file; run '
+                 '`tools/benchmark.py curve` first (it writes one)')
+    with open(args.results) as f:
+        runs = [json.loads(line) for line in f if line.strip()]
+    runs = [
+        r for r in runs
+        if (not args.fractions or r['denominator'] in args.fractions) and (
+            args.seeds is None or r['seed'] in args.seeds)
+    ]
+    if not runs:
+        sys.exit(f'{args.results}: no run matches --fractions '
+                 f'{args.fractions} --seeds {args.seeds}')
+    # Several lines per key when a run was redone: the last one counts.
+    runs = list({r['key']: r for r in runs}.values())
+    missing = [r['checkpoint'] for r in runs
+               if not osp.isfile(r['checkpoint'])]
+    if missing:
+        sys.exit(f'{args.results}: {len(missing)} checkpoints it names do '
+                 f'not exist, e.g. {missing[0]}')
+    init_default_scope('mmseg')
+    MMLogger.get_current_instance().setLevel('WARNING')
+    configs, loaders, confusions, classes = {}, {}, {}, None
+    start = time.perf_counter()
+    for run in runs:
+        setting = (run['config'], json.dumps(run.get('cfg_options')),
+                   run['data_root'])
+        if setting not in configs:
+            cfg = Config.fromfile(run['config'])
+            if run.get('cfg_options'):
+                cfg.merge_from_dict(run['cfg_options'])
+            set_data_root(cfg._cfg_dict, run['data_root'])
+            configs[setting] = cfg
+        cfg = configs[setting]
+        where = (run['config'], run['data_root'])
+        if where not in loaders:
+            cfg.val_dataloader.num_workers = 0
+            cfg.val_dataloader.persistent_workers = False
+            loaders[where] = Runner.build_dataloader(cfg.val_dataloader)
+        loader = loaders[where]
+        names = loader.dataset.metainfo['classes']
+        if classes is not None and tuple(names) != tuple(classes):
+            sys.exit(f'{args.results}: runs on different class sets '
+                     f'({classes} and {names}, {run["config"]})')
+        classes = names
+        model = MODELS.build(cfg.model)
+        load_checkpoint(
+            model, run['checkpoint'], map_location='cpu', logger='silent')
+        confusions[run['key']] = per_class.val_confusion(
+            model, loader, len(classes)).numpy()
+    groups = per_class.summarise_per_class(runs, confusions)
+    gap = max(g['miou_gap'] for g in groups)
+    print(f'{len(runs)} checkpoints of {args.results} scored on the '
+          f'validation set ({time.perf_counter() - start:.0f} s); mIoU '
+          f'recomputed from the confusion matrices vs the mIoU each run '
+          f'logged: largest difference {gap:.3f} points\n')
+    print(per_class.format_per_class(groups, classes))
+    _load_json(args.json, groups)
+
+
 def bench_step(args):
     from mmseg_pseudoseg.utils.benchmarks.step import bench_step as run
     from mmseg_pseudoseg.utils.benchmarks.step import format_step
@@ -247,13 +315,18 @@ def bench_fake_data(args):
 def bench_train(args):
     from mmseg_pseudoseg.utils.benchmarks import train as train_lib
     results = []
-    for path in args.config:
+    names = [osp.splitext(osp.basename(p))[0] for p in args.config]
+    if len(set(names)) < len(names):  # e.g. supervised/ and pseudoseg/
+        names = [
+            f'{osp.basename(osp.dirname(osp.abspath(p)))}_{n}'
+            for p, n in zip(args.config, names)
+        ]
+    for path, name in zip(args.config, names):
         if len(args.config) == 1:
             cfg = Config.fromfile(path)
             if args.cfg_options:
                 cfg.merge_from_dict(args.cfg_options)
-            work_dir = osp.join(args.work_dir,
-                                osp.splitext(osp.basename(path))[0])
+            work_dir = osp.join(args.work_dir, args.name or name)
             result = train_lib.bench_train(cfg, args.iters, args.warmup,
                                            work_dir)
         else:  # one process per config: nothing of one run's memory stays
@@ -265,7 +338,7 @@ def bench_train(args):
                     '--iters',
                     str(args.iters), '--warmup',
                     str(args.warmup), '--work-dir', args.work_dir,
-                    '--json', out
+                    '--json', out, '--no-summary', '--name', name
                 ]
                 if args.cfg_options:
                     cmd += ['--cfg-options'] + [
@@ -276,8 +349,9 @@ def bench_train(args):
                     result = json.load(f)[0]
         result['config'] = path
         results.append(result)
-    print()
-    for result in results:
+    if not args.no_summary:
+        print()
+    for result in [] if args.no_summary else results:
         print(
             train_lib.format_train(result, result['config'],
                                    results[0] if len(results) > 1 else None))
@@ -336,7 +410,7 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest='what', required=True)
     for name in ('calibration', 'curve', 'step', 'data', 'miou',
-                 'fake-data', 'train'):
+                 'fake-data', 'train', 'per-class'):
         p = sub.add_parser(name)
         p.add_argument('--json', help='also write the numbers to this file')
         if name in ('curve', 'step', 'miou'):
@@ -412,14 +486,35 @@ def parse_args(argv=None):
                    help='iterations left out of the mean (a multiple of 10)')
     p.add_argument('--work-dir', default='work_dirs/benchmark_train')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    # A child of a several-config call: its parent prints the results.
+    p.add_argument(
+        '--no-summary', action='store_true', help=argparse.SUPPRESS)
+    p.add_argument('--name', help=argparse.SUPPRESS)  # its work_dir's
+    p = sub.choices['per-class']
+    p.add_argument(
+        '--results',
+        default='work_dirs/benchmark_curve/curve.jsonl',
+        help='JSON lines `curve` wrote (each run names its checkpoint)')
+    p.add_argument('--fractions', type=int, nargs='+', metavar='N',
+                   help='only these 1/N (default: all in the file)')
+    p.add_argument('--seeds', type=int, nargs='+',
+                   help='only these seeds (default: all in the file)')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    dict(calibration=bench_calibration, curve=bench_curve, step=bench_step,
-         data=bench_data, miou=bench_miou, train=bench_train,
-         **{'fake-data': bench_fake_data})[args.what](args)
+    run = {
+        'calibration': bench_calibration,
+        'curve': bench_curve,
+        'step': bench_step,
+        'data': bench_data,
+        'miou': bench_miou,
+        'train': bench_train,
+        'fake-data': bench_fake_data,
+        'per-class': bench_per_class,
+    }[args.what]
+    run(args)
 
 
 if __name__ == '__main__':

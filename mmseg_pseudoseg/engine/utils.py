@@ -18,13 +18,15 @@ TIMING_KEYS = ('time', 'data_time', 'eta', 'memory')
 
 
 def logged_train_scalars(work_dir: str,
-                         skip: Sequence[str] = TIMING_KEYS) -> Dict[int, dict]:
+                         skip: Sequence[str] = TIMING_KEYS,
+                         runs: str = '*') -> Dict[int, dict]:
     """Every training scalar a runner logged under ``work_dir``
-    (``*/vis_data/scalars.json``), by iteration, without the keys in
+    (``{runs}/vis_data/scalars.json``; ``runs`` a glob of the runs'
+    timestamp folders, or one of them), by iteration, without the keys in
     ``skip``. Runs are read in time order, so a later run (a resume)
     overrides what an earlier one logged for the same iteration."""
     rows: Dict[int, dict] = {}
-    for path in sorted(glob.glob(f'{work_dir}/*/vis_data/scalars.json')):
+    for path in sorted(glob.glob(f'{work_dir}/{runs}/vis_data/scalars.json')):
         with open(path) as f:
             for line in f:
                 row = json.loads(line)

@@ -15,7 +15,7 @@ import os
 import os.path as osp
 import zlib
 from multiprocessing import Pool
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -85,6 +85,34 @@ def _check_root(root: str) -> None:
             'be a real data set; point the config at another data_root')
 
 
+def _listed(cfg) -> Iterator[tuple]:
+    """Per train/val/test dataset of ``cfg``: ``(key, dataset config,
+    data_root, split list path, files)``, ``files`` holding ``(id, image
+    path, label path or None)`` for every id the split list names.
+
+    Raises:
+        FileNotFoundError: A dataset without a readable ``ann_file``,
+            naming its config key.
+    """
+    for key, ds in iter_all_datasets(cfg):
+        root = ds.get('data_root', '') or ''
+        ann = osp.join(root, ds.get('ann_file', '') or '')
+        if not ds.get('ann_file') or not osp.isfile(ann):
+            raise FileNotFoundError(
+                f'{key}.ann_file: {ann!r} is not a file; fake-data writes '
+                'the ids a split list names (for COCO, run the converter '
+                'for the lists first)')
+        prefix = ds.get('data_prefix', {})
+        img_suffix, seg_suffix = _suffixes(ds)
+        seg_dir = prefix.get('seg_map_path')
+        files = [(i, osp.join(root, prefix.get('img_path', ''),
+                              i + img_suffix),
+                  None if seg_dir is None else osp.join(
+                      root, seg_dir, i + seg_suffix))
+                 for i in read_split(ann)]
+        yield key, ds, root, ann, files
+
+
 def write_fake_layout(cfg,
                       size: Tuple[int, int] = (500, 375),
                       workers: Optional[int] = None) -> Dict[str, int]:
@@ -113,26 +141,12 @@ def write_fake_layout(cfg,
     jobs: Dict[str, list] = {}
     image_labels: Dict[str, Dict[str, int]] = {}
     roots = set()
-    for key, ds in iter_all_datasets(cfg):
-        root = ds.get('data_root', '') or ''
-        ann = osp.join(root, ds.get('ann_file', '') or '')
-        if not ds.get('ann_file') or not osp.isfile(ann):
-            raise FileNotFoundError(
-                f'{key}.ann_file: {ann!r} is not a file; fake-data writes '
-                'the ids a split list names (for COCO, run the converter '
-                'for the lists first)')
+    for key, ds, root, ann, files in _listed(cfg):
         classes, _ = dataset_classes(ds)
         if classes is None:
             raise ValueError(f'{key}: unknown classes of type {ds["type"]!r}')
-        prefix = ds.get('data_prefix', {})
-        img_suffix, seg_suffix = _suffixes(ds)
-        seg_dir = prefix.get('seg_map_path')
         roots.add(root)
-        for sample_id in read_split(ann):
-            img_path = osp.join(root, prefix.get('img_path', ''),
-                                sample_id + img_suffix)
-            seg_path = None if seg_dir is None else osp.join(
-                root, seg_dir, sample_id + seg_suffix)
+        for sample_id, img_path, seg_path in files:
             old = jobs.get(img_path)
             if old is None or (old[2] is None and seg_path is not None):
                 jobs[img_path] = [
@@ -142,8 +156,8 @@ def write_fake_layout(cfg,
         for _, t in iter_typed(ds.get('pipeline', []), f'{key}.pipeline'):
             if t.get('type') == 'LoadImageLevelLabels':
                 image_labels.setdefault(t['label_file'], {}).update(
-                    {i: t['num_classes']
-                     for i in read_split(ann)})
+                    {f[0]: t['num_classes']
+                     for f in files})
     for root in sorted(roots):
         _check_root(root)
     for root in sorted(roots):
@@ -173,17 +187,7 @@ def write_fake_layout(cfg,
 def listed_files(cfg) -> List[str]:
     """Every image and label path the config's split lists name (for
     tests and checks)."""
-    paths = []
-    for _, ds in iter_all_datasets(cfg):
-        root = ds.get('data_root', '') or ''
-        prefix = ds.get('data_prefix', {})
-        img_suffix, seg_suffix = _suffixes(ds)
-        for sample_id in read_split(osp.join(root, ds['ann_file'])):
-            paths.append(
-                osp.join(root, prefix.get('img_path', ''),
-                         sample_id + img_suffix))
-            if prefix.get('seg_map_path') is not None:
-                paths.append(
-                    osp.join(root, prefix['seg_map_path'],
-                             sample_id + seg_suffix))
-    return paths
+    return [
+        path for *_, files in _listed(cfg) for _, img, seg in files
+        for path in (img, seg) if path is not None
+    ]

@@ -11,7 +11,9 @@ runtime), which tries algorithms with large workspaces and falls back to
 smaller ones when memory is short, so it does not make a run fail.
 """
 import copy
+import os.path as osp
 import statistics
+import time
 from typing import Optional
 
 import torch
@@ -50,14 +52,21 @@ def timing_config(cfg: Config, iters: int, work_dir: str,
     cfg.log_processor = dict(
         cfg.get('log_processor', {}), window_size=log_interval)
     cfg.work_dir = work_dir
+    # The visualizer is an mmengine singleton by name: a second run in the
+    # same process would log into the first run's folder under the
+    # config's name ('visualizer'), so each timing run gets its own.
+    if cfg.get('visualizer'):
+        cfg.visualizer = dict(
+            cfg.visualizer, name=f'benchmark_train_{time.time_ns()}')
     return cfg
 
 
-def summarise_log(work_dir: str, warmup: int) -> dict:
+def summarise_log(work_dir: str, warmup: int, run: str = '*') -> dict:
     """Mean ``time``/``data_time`` of the logged windows after ``warmup``
     iterations, the peak ``memory`` after ``warmup`` and over the whole
-    run (None off CUDA)."""
-    rows = logged_train_scalars(work_dir, skip=())
+    run (None off CUDA). ``run``: the run's timestamp folder under
+    ``work_dir`` (default: every run there, later ones overriding)."""
+    rows = logged_train_scalars(work_dir, skip=(), runs=run)
     after = [r for it, r in sorted(rows.items()) if it > warmup]
     if not after:
         raise ValueError(f'no iterations logged after the {warmup} warm-up '
@@ -87,7 +96,9 @@ def bench_train(cfg: Config,
     runner = Runner.from_cfg(
         timing_config(cfg, iters, work_dir, log_interval))
     runner.train()
-    result = summarise_log(work_dir, warmup)
+    # This run's log only: earlier runs in the same work_dir (other
+    # settings, more iterations) must not leak into its figures.
+    result = summarise_log(work_dir, warmup, osp.basename(runner.log_dir))
     result.update(
         device=torch.cuda.get_device_name()
         if torch.cuda.is_available() else 'cpu',
