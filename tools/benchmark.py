@@ -351,10 +351,11 @@ def bench_train(args):
         results.append(result)
     if not args.no_summary:
         print()
-    for result in [] if args.no_summary else results:
-        print(
-            train_lib.format_train(result, result['config'],
-                                   results[0] if len(results) > 1 else None))
+        for result in results:
+            print(
+                train_lib.format_train(
+                    result, result['config'],
+                    results[0] if len(results) > 1 else None))
     _load_json(args.json, results)
 
 

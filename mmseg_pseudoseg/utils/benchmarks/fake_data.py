@@ -87,8 +87,8 @@ def _check_root(root: str) -> None:
 
 def _listed(cfg) -> Iterator[tuple]:
     """Per train/val/test dataset of ``cfg``: ``(key, dataset config,
-    data_root, split list path, files)``, ``files`` holding ``(id, image
-    path, label path or None)`` for every id the split list names.
+    data_root, files)``, ``files`` holding ``(id, image path, label path
+    or None)`` for every id the split list names.
 
     Raises:
         FileNotFoundError: A dataset without a readable ``ann_file``,
@@ -110,7 +110,7 @@ def _listed(cfg) -> Iterator[tuple]:
                   None if seg_dir is None else osp.join(
                       root, seg_dir, i + seg_suffix))
                  for i in read_split(ann)]
-        yield key, ds, root, ann, files
+        yield key, ds, root, files
 
 
 def write_fake_layout(cfg,
@@ -141,7 +141,7 @@ def write_fake_layout(cfg,
     jobs: Dict[str, list] = {}
     image_labels: Dict[str, Dict[str, int]] = {}
     roots = set()
-    for key, ds, root, ann, files in _listed(cfg):
+    for key, ds, root, files in _listed(cfg):
         classes, _ = dataset_classes(ds)
         if classes is None:
             raise ValueError(f'{key}: unknown classes of type {ds["type"]!r}')
