@@ -5,6 +5,7 @@ import importlib.util
 import json
 import math
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
@@ -70,6 +71,19 @@ def test_paired_runs_start_from_the_same_segmentor_weights():
     other = MODELS.build(Config.fromfile(SCENES['supervised']).model)
     other.init_weights()
     assert weights_fingerprint(_segmentor_state(other)) != prints[0]
+
+
+def test_colour_jitter_control_is_the_baseline_plus_the_strong_jitter():
+    base = Config.fromfile(SCENES['supervised'])
+    control = Config.fromfile(
+        osp.join(REPO, 'configs/supervised/toy-scenes_colorjitter.py'))
+    strong = Config.fromfile(SCENES['pseudoseg']).toy_strong_view
+    jitter = [t for t in strong.transforms if t.type == 'ColorJitter']
+    pipeline = base.train_dataloader.dataset.pipeline
+    assert control.train_dataloader.dataset.pipeline == (
+        pipeline[:-1] + jitter + pipeline[-1:])
+    control.train_dataloader.dataset.pipeline = pipeline
+    assert control.to_dict() == base.to_dict()
 
 
 # ----------------------------------------------------------------------
@@ -138,6 +152,22 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
     assert len(result['variants']) == 2 * 4 + 1
     assert _finite([v['ece'] for v in result['variants'].values()])
     assert _finite([v['acc'] for v in result['variants'].values()])
+    # A control on a copy of the results: another supervised config and an
+    # override retrain the supervised run only, and its record says how.
+    control = tmp_path / 'control.jsonl'
+    shutil.copy(work / 'curve.jsonl', control)
+    jitter = osp.join(REPO, 'configs/supervised/toy-scenes_colorjitter.py')
+    log = _bench(capsys, 'curve', '--data-root', root, '--fractions', 16,
+                 '--seeds', 0, '--iters', 2, '--work-dir',
+                 tmp_path / 'work-control', '--out', out, '--results',
+                 control, '--supervised-config', jitter,
+                 '--supervised-options', 'optim_wrapper.optimizer.lr=0.05')
+    assert '1 of 2 runs already in' in log
+    last = json.loads(open(control).read().splitlines()[-1])
+    assert last['kind'] == 'supervised' and last['config'] == jitter
+    assert last['cfg_options'] == {'optim_wrapper.optimizer.lr': 0.05}
+    assert osp.isfile(tmp_path / 'work-control' / 'supervised_1-16_seed0' /
+                      'iter_2.pth')
 
 
 def test_step_and_data_cli(tmp_path, capsys):

@@ -29,7 +29,7 @@ Examples:
     python tools/benchmark.py curve --quick
     python tools/benchmark.py curve                      # ~1 h on 2 cores
     python tools/benchmark.py calibration --checkpoint \
-        work_dirs/benchmark_curve/pseudoseg_1-8_seed0/iter_1500.pth
+        work_dirs/benchmark_curve/pseudoseg_1-8_seed0/iter_2000.pth
     python tools/benchmark.py per-class    # the curve's runs, after `curve`
     python tools/benchmark.py step --batch 4 --crop 64
     python tools/benchmark.py data --items 40
@@ -100,7 +100,7 @@ def bench_curve(args):
         args.iters = args.iters or 400
     seeds = args.seeds or [0, 1, 2, 3, 4]
     fractions = args.fractions or [16, 8, 4, 2]
-    iters = args.iters or 1500
+    iters = args.iters or 2000
     root = _ensure_scenes(args.data_root, fractions, seeds)
     tag = 'curve-quick' if args.quick else 'curve'
     os.makedirs(args.out, exist_ok=True)
@@ -110,7 +110,9 @@ def bench_curve(args):
         supervised=args.supervised_config or SCENES['supervised'])
     jobs = curve_lib.make_jobs(
         configs, osp.abspath(root), fractions, seeds, iters,
-        osp.abspath(args.work_dir), dict(pseudoseg=args.pseudoseg_options))
+        osp.abspath(args.work_dir), dict(
+            pseudoseg=args.pseudoseg_options,
+            supervised=args.supervised_options))
     start = time.perf_counter()
     results = curve_lib.run_jobs(
         jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
@@ -425,7 +427,7 @@ def parse_args(argv=None):
     p.add_argument('--fractions', type=int, nargs='+', metavar='N',
                    help='denominators; default 16 8 4 2 (--quick: 16 4)')
     p.add_argument('--iters', type=int,
-                   help='per run; default 1500 (--quick: 400)')
+                   help='per run; default 2000 (--quick: 400)')
     p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
                    help='runs at a time, one thread each')
     p.add_argument('--quick', action='store_true')
@@ -436,6 +438,12 @@ def parse_args(argv=None):
         help='override the PseudoSeg config (key=value), e.g. '
         'model.pseudo_src=decoder; with --results pointing at a copy of an '
         'earlier run, only the PseudoSeg runs are retrained')
+    p.add_argument(
+        '--supervised-options',
+        nargs='+',
+        action=DictAction,
+        help='override the supervised config (key=value), e.g. a control '
+        'with more augmentation')
     p.add_argument('--work-dir', default='work_dirs/benchmark_curve')
     p.add_argument('--results', help='JSON lines of finished runs (resumed)')
     p.add_argument('--out', default='docs/benchmarks')

@@ -42,6 +42,11 @@ toy_weak_transforms = [
     dict(type='RandomCrop', crop_size=toy_crop_size, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),
 ]
+# The strong view's colour jitter (spec Sec. 6), shared by the toy PseudoSeg
+# configs and the supervised colour-jitter control.
+toy_colour_jitter = dict(
+    type='ColorJitter', brightness=0.5, contrast=0.5, saturation=0.5,
+    hue=0.25)
 toy_labeled_dataset = dict(
     type='ToyShapesDataset',
     data_root=toy_data_root,

@@ -19,12 +19,7 @@ model = dict(
 toy_strong_view = dict(
     type='StrongView',
     transforms=[
-        dict(
-            type='ColorJitter',
-            brightness=0.5,
-            contrast=0.5,
-            saturation=0.5,
-            hue=0.25),
+        _base_.toy_colour_jitter,
         dict(
             type='CutOut',
             size=round(_base_.toy_crop_size[0] * 100 / 513),

@@ -21,7 +21,7 @@ measuring what unlabeled images add, so:
 
 Two pattern classes, not more: with four (stripes, checks, dots, rings)
 the randomly initialised toy model separated patterned from plain surfaces
-within the benchmark's 1,500 iterations but not the patterns from each
+within 1,500 iterations but not the patterns from each
 other (val mIoU about 20 with 256 labeled images).
 
 Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette PNGs,
