@@ -238,24 +238,21 @@ def bench_per_class(args):
                  f'not exist, e.g. {missing[0]}')
     init_default_scope('mmseg')
     MMLogger.get_current_instance().setLevel('WARNING')
-    configs, loaders, confusions, classes = {}, {}, {}, None
+    # One config and val loader per (config, overrides, data root).
+    built, confusions, classes = {}, {}, None
     start = time.perf_counter()
     for run in runs:
         setting = (run['config'], json.dumps(run.get('cfg_options')),
                    run['data_root'])
-        if setting not in configs:
+        if setting not in built:
             cfg = Config.fromfile(run['config'])
             if run.get('cfg_options'):
                 cfg.merge_from_dict(run['cfg_options'])
             set_data_root(cfg._cfg_dict, run['data_root'])
-            configs[setting] = cfg
-        cfg = configs[setting]
-        where = (run['config'], run['data_root'])
-        if where not in loaders:
             cfg.val_dataloader.num_workers = 0
             cfg.val_dataloader.persistent_workers = False
-            loaders[where] = Runner.build_dataloader(cfg.val_dataloader)
-        loader = loaders[where]
+            built[setting] = cfg, Runner.build_dataloader(cfg.val_dataloader)
+        cfg, loader = built[setting]
         names = loader.dataset.metainfo['classes']
         if classes is not None and tuple(names) != tuple(classes):
             sys.exit(f'{args.results}: runs on different class sets '
