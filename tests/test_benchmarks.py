@@ -77,8 +77,7 @@ def test_colour_jitter_control_is_the_baseline_plus_the_strong_jitter():
     base = Config.fromfile(SCENES['supervised'])
     control = Config.fromfile(
         osp.join(REPO, 'configs/supervised/toy-scenes_colorjitter.py'))
-    strong = Config.fromfile(SCENES['pseudoseg']).toy_strong_view
-    jitter = [t for t in strong.transforms if t.type == 'ColorJitter']
+    jitter = [Config.fromfile(SCENES['pseudoseg']).toy_colour_jitter]
     pipeline = base.train_dataloader.dataset.pipeline
     assert control.train_dataloader.dataset.pipeline == (
         pipeline[:-1] + jitter + pipeline[-1:])

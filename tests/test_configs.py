@@ -100,6 +100,9 @@ def test_every_setting_and_split_has_its_configs():
             f'30k_voc12aug-{tag}-512x512.py' in names
         assert 'configs/supervised/deeplabv3plus_r101-d16_8xb8-30k_' \
             f'voc12aug-{tag}-512x512.py' in names
+    for tag in ('92', '183', '366', '732', '1464'):  # later papers' stream
+        assert 'configs/pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-' \
+            f'30k_voc12aug-{tag}-disjoint-512x512.py' in names
     for den in COCO:
         for kind in ('pseudoseg', 'supervised'):
             assert f'configs/{kind}/coco_1-{den}.py' in names
@@ -166,6 +169,46 @@ def _check_recipe(cfg, is_pseudoseg):
         assert cfg.custom_hooks[0].get('warmup_iters', 0) == 0
 
 
+RELEASE_PARAMWISE = dict(
+    norm_decay_mult=0.0,
+    bias_decay_mult=0.0,
+    bias_lr_mult=2.0,
+    dwconv_decay_mult=0.0,
+    custom_keys={
+        'sgc_head.query.weight': dict(decay_mult=0.0),
+        'sgc_head.key.weight': dict(decay_mult=0.0),
+        'sgc_head.conv_seg.weight': dict(decay_mult=0.0),
+    })
+STRONG_ORDER = [  # the release's: jitter the whole scaled image first
+    ('StrongView', 'ColorJitter'),
+    ('SameGeometry', 'RandomCrop'),
+    ('StrongView', 'CutOut'),
+]
+
+
+def _check_release_details(cfg, is_pseudoseg):
+    """Spec Sec. 10, in every config (toy ones included)."""
+    from mmseg_pseudoseg.utils.config_checks import iter_typed
+    losses = [
+        node for _, node in iter_typed(cfg.model, 'model')
+        if node['type'] == 'CrossEntropyLoss'
+    ]
+    assert losses and all(loss.avg_non_ignore for loss in losses)
+    assert cfg.optim_wrapper.paramwise_cfg == RELEASE_PARAMWISE
+    if not is_pseudoseg:
+        return
+    assert losses[-1] == cfg.model.sgc_head.loss_decode
+    norm = cfg.model.sgc_head.norm_cfg
+    assert (norm.momentum, norm.eps) == (0.001, 1e-3)
+    assert cfg.model.sgc_head.align_corners is True
+    unlabeled = _datasets(cfg)[1]
+    views = [(t.type, t.transforms[0].type) for t in unlabeled.pipeline
+             if t.type in ('StrongView', 'SameGeometry')]
+    assert views == STRONG_ORDER
+    cutout = [t for t in unlabeled.pipeline if t.type == 'StrongView'][1]
+    assert cutout.from_key == 'img_strong'
+
+
 @pytest.mark.parametrize('path', FULL, ids=_rel)
 def test_config_loads_follows_its_name_and_builds_shrunk(path):
     cfg = _load(path)
@@ -176,19 +219,30 @@ def test_config_loads_follows_its_name_and_builds_shrunk(path):
                               'EncoderDecoder')
     labeled, unlabeled = _datasets(cfg)
     num_classes = _num_classes(cfg)
-    tag = re.search(r'voc12aug-([\w-]+?)(-imglabels)?-512x512', name)
+    tag = re.search(
+        r'voc12aug-([\w-]+?)(-disjoint)?(-imglabels)?-512x512', name)
     if tag and tag.group(1) in VOC_SPLITS:  # the split its name says
         folder, count = VOC_SPLITS[tag.group(1)]
         assert osp.normpath(labeled.ann_file) == split_path(
             f'{folder}/labeled.txt')
         assert len(read_split(labeled.ann_file)) == count
         if is_pseudoseg:
+            # The release's unlabeled stream is all of train_aug; -disjoint
+            # configs leave the labeled ids out.
             assert osp.normpath(unlabeled.ann_file) == split_path(
-                f'{folder}/unlabeled.txt')
+                f'{folder}/unlabeled.txt' if tag.group(2) else
+                'voc12/train_aug.txt')
         blended = not folder[6:].isdigit()
         assert labeled.data_prefix.seg_map_path == (
             'SegmentationClassAug' if blended else 'SegmentationClass')
-        assert cfg.model.get('cls_on_unlabeled', False) == bool(tag.group(2))
+        assert cfg.model.get('cls_on_unlabeled', False) == bool(tag.group(3))
+        if tag.group(3):  # image labels from each augmented crop
+            assert unlabeled.data_prefix.seg_map_path == \
+                'SegmentationClassAug'
+            types = [t.type for t in unlabeled.pipeline]
+            assert types.index('ImageLabelsFromSegMap') > \
+                types.index('SameGeometry')
+            assert 'LoadImageLevelLabels' not in types
     coco = re.search(r'coco81-(\d+)_all', name)
     if coco:
         den = int(coco.group(1))
@@ -196,6 +250,9 @@ def test_config_loads_follows_its_name_and_builds_shrunk(path):
             f'coco/{den}_all.txt')
         assert len(read_split(labeled.ann_file)) == COCO[den]
         assert cfg.train_cfg.max_iters == 200000
+        if is_pseudoseg:  # all of train2017, as the VOC stream
+            assert unlabeled.ann_file == 'splits/train2017.txt'
+    _check_release_details(cfg, is_pseudoseg)
     if 'toy' not in name:
         _check_recipe(cfg, is_pseudoseg)
         assert cfg.randomness.seed == 0

@@ -185,11 +185,11 @@ def test_top_level_redefinition_is_caught(tmp_path):
 def test_crop_mismatch_names_the_keys():
     cfg = Config.fromfile(PSEUDOSEG_TOY)
     unlabeled = cfg.train_dataloader.dataset.unlabeled.pipeline
-    unlabeled[-2].transforms[1].pad_to = (80, 80)
+    unlabeled[-2].transforms[0].pad_to = (80, 80)  # the CutOut step
     problem, = check_config(cfg, top_level_keys=())
     assert problem.startswith('The crop size disagrees:')
     assert '(80, 80): train_dataloader.dataset.unlabeled.pipeline[6].' \
-        'transforms[1].pad_to' in problem
+        'transforms[0].pad_to' in problem
 
 
 def test_set_crop_size_and_custom_data_arguments():

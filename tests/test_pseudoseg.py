@@ -2,6 +2,7 @@ import copy
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import load_checkpoint, save_checkpoint
 
@@ -386,3 +387,25 @@ def test_loss_under_fp16_autocast(pseudoseg_model_cfg, batch):
     for param in (head.classifier.weight, head.query.weight,
                   head.conv_seg.weight):
         assert param.grad is not None and torch.isfinite(param.grad).all()
+
+
+def test_sgc_logits_resized_with_align_corners_for_the_fusion(
+        pseudoseg_model_cfg, batch, monkeypatch):
+    # Spec Sec. 10: the SGC logits (stride 8 here) reach the decoder's
+    # resolution (stride 4) by TF's resize_bilinear, align_corners=True.
+    model = MODELS.build(pseudoseg_model_cfg)
+    data = _preprocessed(model, batch)
+    weak = data['inputs']['weak']
+    g = torch.Generator().manual_seed(0)
+    raw = torch.randn(2, 4, 8, 8, generator=g)
+    cam = torch.rand(2, 3, 8, 8, generator=g)
+    monkeypatch.setattr(model.sgc_head, 'sgc',
+                        lambda *args, **kwargs: (raw, cam))
+    region = torch.ones(2, *weak.shape[2:], dtype=torch.bool)
+    maps = model.pseudo_label_maps(weak, data['data_samples']['weak'],
+                                   region)
+    size = maps['seg_logits'].shape[2:]
+    assert tuple(size) == (16, 16)
+    expected = F.interpolate(raw, size=size, mode='bilinear',
+                             align_corners=True)
+    assert torch.allclose(maps['sgc_logits'], expected)

@@ -206,9 +206,12 @@ def test_sgc_head_single_stage_and_predict():
 def test_sgc_head_trains_to_follow_the_labels():
     # Class 1 lives where channel 0 is high; after training the classifier
     # (BCE) and the SGC output (CE), SGC must segment it.
+    # BN momentum 0.1: with the release's 0.001 the running statistics that
+    # eval mode uses would need thousands of steps to settle.
     torch.manual_seed(0)
     head = SGCHead(num_classes=2, in_channels=2, in_index=0,
-                   cls_dropout_ratio=0.0)
+                   cls_dropout_ratio=0.0,
+                   norm_cfg=dict(type='BN', requires_grad=True, momentum=0.1))
     feats = torch.zeros(8, 2, 4, 4)
     feats[:4, 0, :2, :2] = 5.0  # images 0-3 contain class 1, top-left
     feats[:, 1] = 1.0
@@ -273,3 +276,24 @@ def test_grad_cam_and_attention_stay_float32_under_autocast():
     assert (out_amp - out).abs().max() < 5e-3
     with torch.autocast('cpu', dtype=torch.float16):
         assert torch.equal(sgc_attention(cam, q, k, valid), out)
+
+
+def test_sgc_head_release_numerics(monkeypatch):
+    # Spec Sec. 10: output BN with TF's decay 0.999 / epsilon 1e-3; SGC
+    # logits resized with align_corners=True; the CE averaged over the
+    # non-ignored pixels (mmseg's default divides by every pixel).
+    head = _head()
+    assert head.norm.momentum == pytest.approx(0.001)
+    assert head.norm.eps == pytest.approx(1e-3)
+    assert head.align_corners is True
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 4, 4, 4, generator=g)
+    seg = torch.randint(0, 4, (2, 16, 16), generator=g)
+    seg[:, 10:] = 255  # padding / ignored: left out of the count
+    monkeypatch.setattr(head, 'forward', lambda *args, **kwargs: logits)
+    loss = head.loss(_feats(), _samples(seg))['loss_ce']
+    up = F.interpolate(logits, size=(16, 16), mode='bilinear',
+                       align_corners=True)
+    per_pixel = F.cross_entropy(up, seg, ignore_index=255, reduction='none')
+    expected = per_pixel.sum() / (seg != 255).sum()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)

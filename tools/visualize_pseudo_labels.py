@@ -56,15 +56,19 @@ def parse_args():
     return parser.parse_args()
 
 
-def strong_view_cfg(cfg: Config) -> dict:
-    """The ``StrongView`` of the config's unlabeled training pipeline."""
+def strong_view_cfgs(cfg: Config) -> list:
+    """The ``StrongView`` steps of the config's unlabeled training pipeline
+    (colour jitter, then CutOut on the strong image), without geometry."""
     dataset = cfg.train_dataloader.dataset
-    for key, node in iter_typed(dataset, 'train_dataloader.dataset'):
-        if node['type'] == 'StrongView':
-            return node
-    raise ValueError('the config has no StrongView in its training pipeline'
-                     ' (train_dataloader.dataset.unlabeled.pipeline): is '
-                     'it a PseudoSeg config?')
+    views = [
+        node for key, node in iter_typed(dataset, 'train_dataloader.dataset')
+        if node['type'] == 'StrongView'
+    ]
+    if not views:
+        raise ValueError('the config has no StrongView in its training '
+                         'pipeline (train_dataloader.dataset.unlabeled.'
+                         'pipeline): is it a PseudoSeg config?')
+    return views
 
 
 def check_files(args) -> None:
@@ -97,10 +101,8 @@ def main():
     loading = [dict(type='LoadImageFromFile')]
     if args.seg_maps:
         loading += [dict(type='LoadAnnotations')]
-    pipeline = Compose(loading + [
-        strong_view_cfg(cfg),
-        dict(type='PackWeakStrongSegInputs')
-    ])
+    pipeline = Compose(loading + strong_view_cfgs(cfg) +
+                       [dict(type='PackWeakStrongSegInputs')])
     classes, palette = _classes_and_palette(cfg, model.num_classes)
     os.makedirs(args.out_dir, exist_ok=True)
     np.random.seed(args.seed)

@@ -5,6 +5,7 @@
 # CPU-sized schedule. Leaves put `toy_segmentor` into their model and build
 # their train_dataloader from `toy_labeled_dataset` (and the unlabeled
 # pipeline pieces); evaluation and schedule are set here.
+_base_ = ['./schedules/schedule_30k.py']
 toy_data_root = 'data/toy_shapes'
 toy_num_classes = 4
 toy_crop_size = (64, 64)
@@ -33,20 +34,39 @@ toy_segmentor = dict(
         channels=16,
         num_classes=toy_num_classes,
         norm_cfg=toy_norm_cfg))
-toy_weak_transforms = [
+toy_scale = [
     dict(
         type='RandomResize',
         scale=(80, 64),
         ratio_range=(0.75, 1.5),
         keep_ratio=True),
+]
+toy_crop_flip = [
     dict(type='RandomCrop', crop_size=toy_crop_size, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),
 ]
+toy_weak_transforms = toy_scale + toy_crop_flip
 # The strong view's colour jitter (spec Sec. 6), shared by the toy PseudoSeg
 # configs and the supervised colour-jitter control.
 toy_colour_jitter = dict(
     type='ColorJitter', brightness=0.5, contrast=0.5, saturation=0.5,
     hue=0.25)
+# Weak and strong views of an unlabeled image in the release's order (as
+# the VOC base): jitter the whole scaled image, crop and flip both views
+# alike, then CutOut (100 px per 513 px of crop) on the strong one.
+toy_weak_and_strong_views = toy_scale + [
+    dict(type='StrongView', transforms=[toy_colour_jitter]),
+    dict(type='SameGeometry', transforms=toy_crop_flip),
+    dict(
+        type='StrongView',
+        transforms=[
+            dict(
+                type='CutOut',
+                size=round(toy_crop_size[0] * 100 / 513),
+                pad_to=toy_crop_size)
+        ],
+        from_key='img_strong'),
+]
 toy_labeled_dataset = dict(
     type='ToyShapesDataset',
     data_root=toy_data_root,
@@ -79,10 +99,9 @@ val_dataloader = toy_test_dataloader
 test_dataloader = toy_test_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
-    clip_grad=None)
+# SGD with the release's parameter-wise decay and lr multipliers (from the
+# VOC schedule), at the toy lr and weight decay.
+optim_wrapper = dict(optimizer=dict(lr=0.01, weight_decay=5e-4))
 train_cfg = dict(
     type='IterBasedTrainLoop',
     max_iters=toy_max_iters,

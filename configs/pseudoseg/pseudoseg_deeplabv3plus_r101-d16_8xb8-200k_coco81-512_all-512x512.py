@@ -1,7 +1,7 @@
-# PseudoSeg, COCO 2017 (81 classes), 1/512 of train2017 labeled:
-# 232 labeled (shipped data_splits/coco/512_all.txt) and 118,055
-# unlabeled images. 200k iters x 64 labeled images = 55,172 epochs of the
-# labeled set.
+# PseudoSeg, COCO 2017 (81 classes), 1/512 of train2017 labeled: 232 labeled
+# (shipped data_splits/coco/512_all.txt) and all 118,287 train2017 images
+# (labeled ones included) as the unlabeled stream, as the release trains on
+# VOC. 200k iters x 64 labeled images = 55,172 epochs of the labeled set.
 _base_ = [
     '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
     '../_base_/datasets/coco81_semi.py', '../_base_/pseudoseg_runtime.py',
@@ -13,5 +13,4 @@ model = dict(
     sgc_head=dict(num_classes=81))
 train_dataloader = dict(
     dataset=dict(
-        labeled=dict(ann_file=_base_.data_splits + '/coco/512_all.txt'),
-        unlabeled=dict(ann_file='splits/512_all/unlabeled.txt')))
+        labeled=dict(ann_file=_base_.data_splits + '/coco/512_all.txt')))

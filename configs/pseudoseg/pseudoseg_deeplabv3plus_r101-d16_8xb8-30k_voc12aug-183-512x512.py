@@ -1,6 +1,7 @@
 # PseudoSeg, Pascal VOC 2012 + SBD, 1/8 of the 1,464 high-quality labels: 183
-# labeled and 10,399 unlabeled train_aug images (shipped lists, voc12/183). 30k
-# iters x 64 labeled images = 10,492 epochs of the labeled set.
+# labeled train_aug images (shipped lists, voc12/183). Unlabeled stream: all
+# 10,582 train_aug images, the labeled ones included, as the release trains.
+# 30k iters x 64 labeled images = 10,492 epochs of the labeled set.
 _base_ = [
     '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
     '../_base_/datasets/pascal_voc12_aug_semi.py',
@@ -9,6 +10,4 @@ _base_ = [
 split = _base_.data_splits + '/voc12/183'
 train_dataloader = dict(
     dataset=dict(
-        labeled=dict(
-            ann_file=split + '/labeled.txt'),
-        unlabeled=dict(ann_file=split + '/unlabeled.txt')))
+        labeled=dict(ann_file=split + '/labeled.txt')))

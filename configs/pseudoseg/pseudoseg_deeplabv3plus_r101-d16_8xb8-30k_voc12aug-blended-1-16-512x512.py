@@ -1,6 +1,8 @@
 # PseudoSeg, Pascal VOC 2012 + SBD, 1/16 of train_aug (blended protocol, CPS
-# draw): 662 labeled and 9,920 unlabeled train_aug images (shipped lists,
-# voc12/1_16). 30k iters x 64 labeled images = 2,900 epochs of the labeled set.
+# draw): 662 labeled train_aug images (shipped lists, voc12/1_16). Unlabeled
+# stream: all 10,582 train_aug images, the labeled ones included, as the
+# release trains. 30k iters x 64 labeled images = 2,900 epochs of the labeled
+# set.
 _base_ = [
     '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
     '../_base_/datasets/pascal_voc12_aug_semi.py',
@@ -11,5 +13,4 @@ train_dataloader = dict(
     dataset=dict(
         labeled=dict(
             data_prefix=dict(seg_map_path='SegmentationClassAug'),
-            ann_file=split + '/labeled.txt'),
-        unlabeled=dict(ann_file=split + '/unlabeled.txt')))
+            ann_file=split + '/labeled.txt')))

@@ -1,6 +1,7 @@
 # PseudoSeg, Pascal VOC 2012 + SBD, 1/4 of train_aug (blended protocol, U2PL
-# draw): 2,646 labeled and 7,936 unlabeled train_aug images (shipped lists,
-# voc12/u2pl_1_4). 30k iters x 64 labeled images = 726 epochs of the labeled
+# draw): 2,646 labeled train_aug images (shipped lists, voc12/u2pl_1_4).
+# Unlabeled stream: all 10,582 train_aug images, the labeled ones included, as
+# the release trains. 30k iters x 64 labeled images = 726 epochs of the labeled
 # set.
 _base_ = [
     '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
@@ -12,5 +13,4 @@ train_dataloader = dict(
     dataset=dict(
         labeled=dict(
             data_prefix=dict(seg_map_path='SegmentationClassAug'),
-            ann_file=split + '/labeled.txt'),
-        unlabeled=dict(ann_file=split + '/unlabeled.txt')))
+            ann_file=split + '/labeled.txt')))

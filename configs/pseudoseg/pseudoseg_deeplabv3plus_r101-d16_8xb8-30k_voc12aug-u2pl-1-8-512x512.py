@@ -1,7 +1,8 @@
 # PseudoSeg, Pascal VOC 2012 + SBD, 1/8 of train_aug (blended protocol, U2PL
-# draw): 1,323 labeled and 9,259 unlabeled train_aug images (shipped lists,
-# voc12/u2pl_1_8). 30k iters x 64 labeled images = 1,451 epochs of the labeled
-# set.
+# draw): 1,323 labeled train_aug images (shipped lists, voc12/u2pl_1_8).
+# Unlabeled stream: all 10,582 train_aug images, the labeled ones included, as
+# the release trains. 30k iters x 64 labeled images = 1,451 epochs of the
+# labeled set.
 _base_ = [
     '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
     '../_base_/datasets/pascal_voc12_aug_semi.py',
@@ -12,5 +13,4 @@ train_dataloader = dict(
     dataset=dict(
         labeled=dict(
             data_prefix=dict(seg_map_path='SegmentationClassAug'),
-            ann_file=split + '/labeled.txt'),
-        unlabeled=dict(ann_file=split + '/unlabeled.txt')))
+            ann_file=split + '/labeled.txt')))

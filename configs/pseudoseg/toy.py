@@ -1,6 +1,6 @@
-# PseudoSeg on the built-in toy shapes set, 1/8 split (16 of 128 train
-# images labeled, 112 unlabeled), tiny DeepLabV3+, 1500 iterations on CPU.
-# 1500 iters x 4 labeled images = 375 epochs of the labeled set.
+# PseudoSeg on the built-in toy shapes set, 1/8 split (16 of 128 train images
+# labeled; all 128 as the unlabeled stream), tiny DeepLabV3+, 1500 iterations
+# on CPU. 1500 iters x 4 labeled images = 375 epochs of the labeled set.
 _base_ = [
     '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
     '../_base_/pseudoseg_runtime.py',
@@ -15,16 +15,6 @@ model = dict(
     # colour-jittered strong batches cost 21 mIoU at evaluation here
     # (seed 0: 30.6 with updates, 51.9 without; see README).
     strong_updates_bn_stats=False)
-# The strong view's CutOut scaled to the toy crop (100 px per 513).
-toy_strong_view = dict(
-    type='StrongView',
-    transforms=[
-        _base_.toy_colour_jitter,
-        dict(
-            type='CutOut',
-            size=round(_base_.toy_crop_size[0] * 100 / 513),
-            pad_to=_base_.toy_crop_size),
-    ])
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
@@ -38,7 +28,9 @@ train_dataloader = dict(
             data_root=_base_.toy_data_root,
             data_prefix=dict(
                 img_path='JPEGImages', seg_map_path='SegmentationClass'),
-            ann_file='splits/1-8/unlabeled.txt',
+            # All train images, the labeled ones included, as the release's
+            # unlabeled stream (all of train_aug on VOC).
+            ann_file='ImageSets/Segmentation/train.txt',
             pipeline=[
                 dict(type='LoadImageFromFile'),
                 # Labels of the unlabeled images are loaded only to log
@@ -47,7 +39,6 @@ train_dataloader = dict(
                 dict(
                     type='ValidateSegMap',
                     num_classes=_base_.toy_num_classes),
-            ] + _base_.toy_weak_transforms +
-            [toy_strong_view,
-             dict(type='PackWeakStrongSegInputs')])))
+            ] + _base_.toy_weak_and_strong_views +
+            [dict(type='PackWeakStrongSegInputs')])))
 env_cfg = dict(cudnn_benchmark=False)

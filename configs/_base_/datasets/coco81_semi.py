@@ -25,7 +25,11 @@ unlabeled_dataset = dict(
     type='COCO81Dataset',
     data_root=data_root,
     data_prefix=dict(img_path=''),  # no labels are loaded
-    ann_file='splits/512_all/unlabeled.txt',
+    # All of train2017, the labeled ids included: the release's unlabeled
+    # stream on VOC is all of train_aug, and the spec states no other for
+    # COCO. splits/<split>/unlabeled.txt (written by the converter) is the
+    # disjoint option.
+    ann_file='splits/train2017.txt',
     pipeline=_base_.unlabeled_pipeline)
 train_dataloader = dict(
     dataset=dict(

@@ -14,6 +14,14 @@ model = dict(
         strides=(1, 2, 2, 1),
         dilations=(1, 1, 1, 2),  # output stride 16
         norm_cfg=norm_cfg),
+    # Cross-entropy averaged over the non-ignored pixels (255 and padding
+    # left out of the count), as the release normalises its supervised
+    # losses; mmseg's default divides by every pixel.
     decode_head=dict(
-        dilations=(1, 6, 12, 18), num_classes=21, norm_cfg=norm_cfg),
-    auxiliary_head=dict(num_classes=21, norm_cfg=norm_cfg))
+        dilations=(1, 6, 12, 18),
+        num_classes=21,
+        norm_cfg=norm_cfg,
+        loss_decode=dict(avg_non_ignore=True)),
+    auxiliary_head=dict(
+        num_classes=21, norm_cfg=norm_cfg,
+        loss_decode=dict(avg_non_ignore=True)))

@@ -17,7 +17,16 @@ model = dict(
         key_channels=128,
         version='v2',
         cls_dropout_ratio=0.5,
-        norm_cfg=dict(type='BN', requires_grad=True)),
+        # TF's decay 0.999 and epsilon 1e-3 (spec Sec. 10).
+        norm_cfg=dict(type='BN', requires_grad=True, momentum=0.001,
+                      eps=1e-3),
+        # SGC logits resized as TF's resize_bilinear in DeepLab.
+        align_corners=True,
+        loss_decode=dict(
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=1.0,
+            avg_non_ignore=True)),
     unsup_weight=1.0,
     temperature=0.5,
     calibrate=True,

@@ -4,7 +4,26 @@
 # (+ 64 unlabeled) images per step; auto_scale_lr rescales it linearly
 # when enabled (--cfg-options auto_scale_lr.enable=True).
 optimizer = dict(type='SGD', lr=0.007, momentum=0.9, weight_decay=1e-4)
-optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
+# As the release (train_wss.py and DeepLab's train_utils, spec Sec. 10):
+# weight decay on convolution (and linear) weights only: not on norm
+# layers, biases, depthwise convolutions (DeepLab regularises only the
+# pointwise half of its separable convolutions) nor the SGC head's
+# query/key/output convolutions; biases train at 2x the lr.
+release_paramwise_cfg = dict(
+    norm_decay_mult=0.0,
+    bias_decay_mult=0.0,
+    bias_lr_mult=2.0,
+    dwconv_decay_mult=0.0,
+    custom_keys={
+        'sgc_head.query.weight': dict(decay_mult=0.0),
+        'sgc_head.key.weight': dict(decay_mult=0.0),
+        'sgc_head.conv_seg.weight': dict(decay_mult=0.0),
+    })
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=optimizer,
+    paramwise_cfg=release_paramwise_cfg,
+    clip_grad=None)
 param_scheduler = [
     dict(
         type='PolyLR',

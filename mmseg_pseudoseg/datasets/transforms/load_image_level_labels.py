@@ -1,4 +1,10 @@
-"""Image-level labels for the "with image-level labels" setting."""
+"""Image-level labels for the "with image-level labels" setting.
+
+Two sources: :class:`ImageLabelsFromSegMap` makes them from the augmented
+crop's label map, as the release does (the paper's setting, VOC's labels
+coming from SegmentationClassAug); :class:`LoadImageLevelLabels` reads
+whole-image labels from a file, for users who have only image tags.
+"""
 import os.path as osp
 import re
 from typing import Dict, Tuple
@@ -114,3 +120,78 @@ class LoadImageLevelLabels(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(label_file={self.label_file!r}, '
                 f'num_classes={self.num_classes})')
+
+
+@TRANSFORMS.register_module()
+class ImageLabelsFromSegMap(BaseTransform):
+    """Image-level labels of the augmented crop, from its label map.
+
+    The release's "with image-level labels" setting makes them after the
+    unlabeled stream's augmentation (scale, crop, flip, CutOut): a
+    foreground class counts if at least one pixel of it is left in the
+    crop, outside the strong view's CutOut box (whose label pixels the
+    release sets to the ignore value) and not ignored. Put it after
+    :class:`SameGeometry` and the CutOut ``StrongView``.
+
+    The label map is then dropped unless ``keep_seg_map``: the image-level
+    labels are all this setting gives the model about these images.
+
+    Required Keys: gt_seg_map. Optional Keys: cutout_box.
+
+    Added Keys: gt_image_labels (np.ndarray): float32 multi-hot of shape
+    (num_classes - 1,); index f is class f+1.
+
+    Removed Keys: gt_seg_map (unless ``keep_seg_map``).
+
+    Args:
+        num_classes (int): K, classes including background.
+        ignore_index (int): Label value that is no class. Defaults to 255.
+        keep_seg_map (bool): Keep ``gt_seg_map`` (it then reaches the weak
+            sample, where PseudoSeg uses it only for its pseudo-label
+            accuracy diagnostics). Defaults to False.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 ignore_index: int = 255,
+                 keep_seg_map: bool = False) -> None:
+        if num_classes < 2:
+            raise ValueError('ImageLabelsFromSegMap.num_classes must be >= 2 '
+                             f'(background + a class), got {num_classes}')
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+        self.keep_seg_map = keep_seg_map
+
+    def transform(self, results: dict) -> dict:
+        if 'gt_seg_map' not in results:
+            raise KeyError(
+                'ImageLabelsFromSegMap needs the label map of '
+                f'{results.get("img_path")}: add LoadAnnotations (with the '
+                "dataset's seg_map_path) to the unlabeled pipeline")
+        seg = results['gt_seg_map']
+        counted = seg != self.ignore_index
+        box = results.get('cutout_box')
+        if box is not None:
+            y1, x1, y2, x2 = box
+            counted[y1:y2, x1:x2] = False
+        present = np.unique(seg[counted])
+        bad = present[(present < 0) | (present >= self.num_classes)]
+        if bad.size:
+            raise ValueError(
+                f'label map of {results.get("img_path")} has values '
+                f'{bad.tolist()} outside 0..{self.num_classes - 1} and not '
+                f'{self.ignore_index}')
+        multi_hot = np.zeros(self.num_classes - 1, np.float32)
+        multi_hot[present[present > 0] - 1] = 1
+        results['gt_image_labels'] = multi_hot
+        if not self.keep_seg_map:
+            del results['gt_seg_map']
+            if 'seg_fields' in results and 'gt_seg_map' in results[
+                    'seg_fields']:
+                results['seg_fields'].remove('gt_seg_map')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_classes={self.num_classes}, '
+                f'ignore_index={self.ignore_index}, '
+                f'keep_seg_map={self.keep_seg_map})')

@@ -1,15 +1,25 @@
 """The strong view of PseudoSeg: colour jitter and CutOut, same geometry.
 
-The release's strong augmentation (spec Sec. 6) is TensorFlow's colour ops
-on [0, 1] images, in random order, clipped after each op, then one CutOut
-square that the consistency loss skips. mmcv's ``adjust_brightness``,
-``adjust_contrast`` and ``adjust_color`` implement PIL's blends
-(multiplicative brightness, contrast around the grey-level mean, colour
-blended with greyscale), which differ from those ops, so they are written
-here on float images. ``mmcv.adjust_hue`` means the same as the hue op
-but works on uint8 (rounding between ops, 1/256-turn steps, and a negative
-shift cast to uint8); the float version here agrees with it to that
-rounding (tested).
+The release's strong augmentation (spec Sec. 6 and 10) is TensorFlow's
+colour ops on [0, 1] float images, in random order, clipped after each op,
+applied to the WHOLE scaled image before it is padded and cropped (so the
+contrast op's mean is that of the whole scaled image), then, after the crop,
+one CutOut square that the consistency loss skips; the image stays float
+until normalisation. mmcv's ``adjust_brightness``, ``adjust_contrast`` and
+``adjust_color`` implement PIL's blends (multiplicative brightness,
+contrast around the grey-level mean, colour blended with greyscale), which
+differ from those ops, so they are written here on float images.
+``mmcv.adjust_hue`` means the same as the hue op but works on uint8
+(rounding between ops, 1/256-turn steps, and a negative shift cast to
+uint8); the float version here agrees with it to that rounding (tested).
+
+The pipeline of the unlabeled stream, as the release orders it::
+
+    LoadImageFromFile, <scale>,
+    StrongView([ColorJitter]),                  # whole scaled image, float
+    SameGeometry([RandomCrop, RandomFlip]),     # img and img_strong alike
+    StrongView([CutOut], from_key='img_strong'),
+    PackWeakStrongSegInputs
 """
 import copy
 from typing import List, Optional, Sequence, Tuple, Union
@@ -17,7 +27,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform, Compose
-from mmcv.transforms.utils import cache_randomness
+from mmcv.transforms.utils import cache_random_params, cache_randomness
 from mmseg.registry import TRANSFORMS
 
 # ImageNet mean pixel in BGR order (mmcv loads BGR): what mmseg's
@@ -69,8 +79,10 @@ class ColorJitter(BaseTransform):
     [0, 1] scale, contrast factor ``U(1 - contrast, 1 + contrast)`` around
     each channel's mean, saturation factor ``U(1 - saturation,
     1 + saturation)`` in HSV, hue shift ``U(-hue, hue)`` turns; the image
-    is clipped to [0, 1] after each op and rounded back to uint8 at the end.
-    Works on uint8 BGR ``img``.
+    is clipped to [0, 1] after each op. Works on a BGR ``img``, uint8 or
+    float on the 0-255 scale, and returns float32 on that scale without
+    rounding (the release keeps the jittered image float until
+    normalisation).
 
     Required Keys: img. Modified Keys: img.
 
@@ -80,13 +92,17 @@ class ColorJitter(BaseTransform):
         saturation (float): Max saturation factor deviation. Defaults to
             0.5.
         hue (float): Max hue shift in turns, at most 0.5. Defaults to 0.25.
+        to_uint8 (bool): Round the result back to uint8, as this transform
+            did before it followed the release. Not the method; off by
+            default.
     """
 
     def __init__(self,
                  brightness: float = 0.5,
                  contrast: float = 0.5,
                  saturation: float = 0.5,
-                 hue: float = 0.25) -> None:
+                 hue: float = 0.25,
+                 to_uint8: bool = False) -> None:
         for name, value, top in (('brightness', brightness, 1.0),
                                  ('contrast', contrast, 1.0),
                                  ('saturation', saturation, 1.0),
@@ -98,6 +114,7 @@ class ColorJitter(BaseTransform):
         self.contrast = contrast
         self.saturation = saturation
         self.hue = hue
+        self.to_uint8 = bool(to_uint8)
 
     @cache_randomness
     def _sample(self) -> List[Tuple[str, float]]:
@@ -113,20 +130,24 @@ class ColorJitter(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img = results['img']
-        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        if img.dtype not in (np.uint8, np.float32, np.float64) or \
+                img.ndim != 3 or img.shape[2] != 3:
             raise ValueError(
-                'ColorJitter needs a uint8 HxWx3 BGR image, got '
-                f'{img.dtype} {img.shape} from {results.get("img_path")}')
+                'ColorJitter needs a uint8 or float HxWx3 BGR image on the '
+                f'0-255 scale, got {img.dtype} {img.shape} from '
+                f'{results.get("img_path")}')
         out = img.astype(np.float32) / 255.0
         for name, value in self._sample():
             out = np.clip(_JITTER_OPS[name](out, value), 0.0, 1.0)
-        results['img'] = np.round(out * 255.0).astype(np.uint8)
+        out = out * 255.0
+        results['img'] = np.round(out).astype(np.uint8) if self.to_uint8 \
+            else out
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(brightness={self.brightness}, '
                 f'contrast={self.contrast}, saturation={self.saturation}, '
-                f'hue={self.hue})')
+                f'hue={self.hue}, to_uint8={self.to_uint8})')
 
 
 @TRANSFORMS.register_module()
@@ -179,7 +200,10 @@ class CutOut(BaseTransform):
         y1, y2 = max(0, min(h, y1)), max(0, min(h, y1 + self.size[0]))
         x1, x2 = max(0, min(w, x1)), max(0, min(w, x1 + self.size[1]))
         img = img.copy()
-        img[y1:y2, x1:x2] = np.round(self.fill).astype(img.dtype)
+        # A float image gets the mean pixel exactly (the release's fill); a
+        # uint8 one its rounding.
+        img[y1:y2, x1:x2] = np.asarray(self.fill) if img.dtype.kind == 'f' \
+            else np.round(self.fill).astype(img.dtype)
         results['img'] = img
         results['cutout_box'] = (y1, x1, y2, x2)
         return results
@@ -191,27 +215,46 @@ class CutOut(BaseTransform):
 
 @TRANSFORMS.register_module()
 class StrongView(BaseTransform):
-    """Make ``img_strong``: the current image through extra transforms.
+    """Make (or extend) ``img_strong``: an image through extra transforms.
 
-    Put it after the geometric (weak) transforms of the unlabeled pipeline.
     The sub-pipeline runs on a copy, so ``img`` stays the weak view, and it
     must not change the image size: the two views share their geometry and
     the weak view's pseudo labels supervise the strong view pixel by pixel.
     Keys the sub-pipeline adds (e.g. ``cutout_box``) are copied over.
 
-    Required Keys: img. Added Keys: img_strong, and the sub-pipeline's.
+    The release jitters the whole scaled image before the crop and cuts
+    out after it, so PseudoSeg's pipelines use it twice:
+    ``StrongView([ColorJitter])`` after the scale (``from_key='img'``) and,
+    after :class:`SameGeometry` has cropped and flipped both views,
+    ``StrongView([CutOut], from_key='img_strong')``.
+
+    Required Keys: img (and img_strong with ``from_key='img_strong'``).
+    Added Keys: img_strong, and the sub-pipeline's.
 
     Args:
-        transforms (list[dict]): Photometric transforms (PseudoSeg:
-            ``ColorJitter`` then ``CutOut``).
+        transforms (list[dict]): Photometric transforms.
+        from_key (str): The image the sub-pipeline starts from: ``'img'``
+            (a new strong view of the weak one) or ``'img_strong'`` (more
+            transforms on the strong view). Defaults to ``'img'``.
     """
 
-    def __init__(self, transforms: List[dict]) -> None:
+    FROM_KEYS = ('img', 'img_strong')
+
+    def __init__(self, transforms: List[dict], from_key: str = 'img') -> None:
+        if from_key not in self.FROM_KEYS:
+            raise ValueError(f'StrongView.from_key must be one of '
+                             f'{self.FROM_KEYS}, got {from_key!r}')
         self.transforms = Compose(transforms)
+        self.from_key = from_key
 
     def transform(self, results: dict) -> dict:
+        if self.from_key not in results:
+            raise KeyError(
+                f'StrongView(from_key={self.from_key!r}): '
+                f'{results.get("img_path")} has no {self.from_key}; put a '
+                "StrongView with from_key='img' earlier in the pipeline")
         strong = copy.copy(results)
-        strong['img'] = results['img'].copy()
+        strong['img'] = results[self.from_key].copy()
         if 'gt_seg_map' in results:
             strong['gt_seg_map'] = results['gt_seg_map'].copy()
         strong = self.transforms(strong)
@@ -229,4 +272,74 @@ class StrongView(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(transforms={self.transforms})'
+        return (f'{self.__class__.__name__}(transforms={self.transforms}, '
+                f'from_key={self.from_key!r})')
+
+
+@TRANSFORMS.register_module()
+class SameGeometry(BaseTransform):
+    """Apply geometric transforms to ``img`` and, identically, to other
+    images of the same size (the strong view made before the crop).
+
+    The transforms run once on the results as usual (image, labels, meta
+    such as ``img_shape`` and ``flip``), then on each of ``keys`` with the
+    same random parameters (mmcv's ``cache_random_params``); only the image
+    is taken from those runs. For the release's order of PseudoSeg's
+    unlabeled stream: jitter the whole scaled image, then crop and flip
+    both views together.
+
+    Required Keys: img, each of ``keys``. Modified Keys: img, each of
+    ``keys`` and whatever the transforms modify.
+
+    Args:
+        transforms (list[dict]): Geometric transforms whose randomness is
+            drawn in ``cache_randomness`` methods (mmseg's ``RandomCrop``
+            with ``cat_max_ratio=1``, mmcv's ``RandomFlip``).
+        keys (Sequence[str]): The other images. Defaults to
+            ``('img_strong',)``.
+    """
+
+    def __init__(self,
+                 transforms: List[dict],
+                 keys: Sequence[str] = ('img_strong', )) -> None:
+        for t in transforms:
+            if isinstance(t, dict) and t.get('type') == 'RandomCrop' and \
+                    t.get('cat_max_ratio', 1.0) < 1.0:
+                raise ValueError(
+                    'SameGeometry cannot share a RandomCrop with '
+                    'cat_max_ratio < 1 (it redraws the box); set '
+                    f'cat_max_ratio=1.0, got {t}')
+        self.transforms = Compose(transforms)
+        self.keys = tuple(keys)
+        if not self.keys or 'img' in self.keys:
+            raise ValueError('SameGeometry.keys must name images other than '
+                             f'img, got {keys}')
+
+    def transform(self, results: dict) -> dict:
+        missing = [k for k in self.keys if k not in results]
+        if missing:
+            raise KeyError(f'SameGeometry: {results.get("img_path")} has no '
+                           f'{missing}; put StrongView before SameGeometry')
+        # Everything but the labels, for the image-only runs.
+        bare = {
+            k: v
+            for k, v in results.items()
+            if k not in results.get('seg_fields', []) and k != 'gt_seg_map'
+        }
+        bare['seg_fields'] = []
+        with cache_random_params(self.transforms):
+            out = self.transforms(results)
+            for key in self.keys:
+                view = self.transforms(dict(bare, img=results[key]))
+                if view['img'].shape[:2] != out['img'].shape[:2]:
+                    raise ValueError(
+                        f'SameGeometry: {key} of {results.get("img_path")} '
+                        f'came out {view["img"].shape[:2]}, img '
+                        f'{out["img"].shape[:2]}: the images must have the '
+                        'same size before the transforms')
+                out[key] = view['img']
+        return out
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(transforms={self.transforms}, '
+                f'keys={self.keys})')

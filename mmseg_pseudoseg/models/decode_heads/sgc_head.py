@@ -59,15 +59,18 @@ class SGCHead(BaseDecodeHead):
         cls_detach_input (bool): Train the classifier on detached features,
             so ``loss_cls`` does not reach the backbone (a linear probe). Not
             the method; off by default.
-        norm_cfg (dict): Norm of the v2 output layer. Defaults to
-            ``dict(type='BN', requires_grad=True)``.
+        norm_cfg (dict): Norm of the v2 output layer. Defaults to the
+            release's: ``dict(type='BN', requires_grad=True,
+            momentum=0.001, eps=1e-3)`` (TF's decay 0.999, epsilon 1e-3).
         norm_scale (bool): Learn the norm's scale. Defaults to False: the
             release's BN learns a shift only (TF slim's default).
         loss_decode (dict | Sequence[dict]): Segmentation loss of the SGC
-            logits. Defaults to ``CrossEntropyLoss`` with weight 1.
+            logits. Defaults to ``CrossEntropyLoss`` with weight 1, averaged
+            over the non-ignored pixels as in the release.
         ignore_index (int): Ignored pixel label. Defaults to 255.
-        align_corners (bool): For resizing the logits to the labels.
-            Defaults to False.
+        align_corners (bool): For resizing the SGC logits (to the labels,
+            to the decoder's logits in the fusion, at prediction). Defaults
+            to True, as TF's ``resize_bilinear`` in the release.
         init_cfg (dict | list[dict], optional): Initialization config.
     """
 
@@ -80,14 +83,16 @@ class SGCHead(BaseDecodeHead):
                  cls_dropout_ratio: float = 0.5,
                  cls_loss_weight: float = 1.0,
                  cls_detach_input: bool = False,
-                 norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
+                 norm_cfg: ConfigType = dict(
+                     type='BN', requires_grad=True, momentum=0.001, eps=1e-3),
                  norm_scale: bool = False,
                  loss_decode: ConfigType = dict(
                      type='CrossEntropyLoss',
                      use_sigmoid=False,
-                     loss_weight=1.0),
+                     loss_weight=1.0,
+                     avg_non_ignore=True),
                  ignore_index: int = 255,
-                 align_corners: bool = False,
+                 align_corners: bool = True,
                  init_cfg: OptMultiConfig = dict(
                      type='Normal', std=0.01, override=dict(name='conv_seg'))
                  ) -> None:

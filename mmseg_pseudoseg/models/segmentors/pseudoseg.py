@@ -402,8 +402,10 @@ class PseudoSeg(BaseSegmentor):
         maps = dict(seg_logits=self.segmentor.decode_head.forward(x))
         if self.pseudo_src != 'decoder':
             maps.update(self._weak_sgc(inputs, x, data_samples, region))
-            maps['sgc_logits'] = self._resize(maps['sgc_logits'],
-                                              maps['seg_logits'].shape[2:])
+            # align_corners of the SGC head (True: the release's resize).
+            maps['sgc_logits'] = self._resize(
+                maps['sgc_logits'], maps['seg_logits'].shape[2:],
+                self.sgc_head.align_corners)
         if self.pseudo_src == 'fused':
             probs = calibrated_fusion(
                 maps['seg_logits'],
@@ -447,15 +449,18 @@ class PseudoSeg(BaseSegmentor):
             for name, pred in predictions.items()
         }
 
-    def _resize(self, x: Tensor, size) -> Tensor:
-        """Bilinear resize of (B, C, h, w) maps, as the decode head does."""
+    def _resize(self,
+                x: Tensor,
+                size,
+                align_corners: Optional[bool] = None) -> Tensor:
+        """Bilinear resize of (B, C, h, w) maps, by default as the decode
+        head resizes its logits."""
         if tuple(x.shape[2:]) == tuple(size):
             return x
+        if align_corners is None:
+            align_corners = self.segmentor.decode_head.align_corners
         return F.interpolate(
-            x,
-            size=size,
-            mode='bilinear',
-            align_corners=self.segmentor.decode_head.align_corners)
+            x, size=size, mode='bilinear', align_corners=align_corners)
 
     def unsupervised_loss(self, inputs: Tensor, probs: Tensor, keep: Tensor,
                           region: Tensor) -> Dict[str, Tensor]:

@@ -52,14 +52,16 @@ def _segmentor_state(model) -> dict:
 
 
 def _point_at_split(cfg, data_root: str, split_dir: str) -> None:
-    """Every dataset at ``data_root``; labeled/unlabeled lists of the
-    train set from ``split_dir``."""
+    """Every dataset at ``data_root``; the labeled list of the train set
+    from ``split_dir``, and the unlabeled one too where the config names a
+    split's ``unlabeled.txt`` (else, all train images, it stays)."""
     from mmseg_pseudoseg.datasets import set_data_root
     set_data_root(cfg._cfg_dict, data_root)
     ds = cfg.train_dataloader.dataset
     if ds.type == 'MixedDataset':
         ds.labeled.ann_file = f'{split_dir}/labeled.txt'
-        ds.unlabeled.ann_file = f'{split_dir}/unlabeled.txt'
+        if osp.basename(ds.unlabeled.ann_file) == 'unlabeled.txt':
+            ds.unlabeled.ann_file = f'{split_dir}/unlabeled.txt'
     else:
         ds.ann_file = f'{split_dir}/labeled.txt'
 

@@ -16,7 +16,6 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
-from mmcv.transforms import Compose
 from mmseg.registry import DATASETS
 from PIL import Image
 
@@ -90,13 +89,14 @@ def time_transforms(dataset, count: int) -> List[Tuple[str, float]]:
 
 
 def strong_view_parts(dataset) -> List[Tuple[str, object]]:
-    """The transforms inside the pipeline's ``StrongView``, if any."""
+    """The transforms inside the pipeline's ``StrongView`` steps, if any."""
+    parts = []
     for t in dataset.pipeline.transforms:
         if type(t).__name__ == 'StrongView':
             inner = getattr(t, 'transforms', None)
             inner = getattr(inner, 'transforms', inner)
-            return [(type(x).__name__, x) for x in inner or []]
-    return []
+            parts += [(type(x).__name__, x) for x in inner or []]
+    return parts
 
 
 def bench_data(labeled_cfg: dict,
@@ -126,26 +126,30 @@ def bench_data(labeled_cfg: dict,
             dataset = _dataset(cfg, root)
             out[f'{name}_s'] = time_items(dataset, items)
             out[f'{name}_parts'] = time_transforms(dataset, items)
-        strong = strong_view_parts(_dataset(unlabeled_cfg, root))
-        if strong:
-            out['strong_parts'] = _time_strong_parts(
-                _dataset(unlabeled_cfg, root), strong, items)
+        dataset = _dataset(unlabeled_cfg, root)
+        if strong_view_parts(dataset):
+            out['strong_parts'] = _time_strong_parts(dataset, items)
     return out
 
 
-def _time_strong_parts(dataset, parts, count) -> List[Tuple[str, float]]:
-    """Seconds of each op inside ``StrongView`` on weak-view results."""
-    transforms = dataset.pipeline.transforms
-    at = [type(t).__name__ for t in transforms].index('StrongView')
-    weak = Compose(transforms[:at])
-    totals = [0.0] * len(parts)
+def _time_strong_parts(dataset, count) -> List[Tuple[str, float]]:
+    """Seconds of each op inside the ``StrongView`` steps of ``dataset``'s
+    pipeline, each timed on the results the pipeline has at that step."""
+    parts = strong_view_parts(dataset)
+    totals = {id(t): 0.0 for _, t in parts}
     for i in range(count):
-        results = weak(copy.deepcopy(dataset.get_data_info(i % len(dataset))))
-        for j, (_, t) in enumerate(parts):
-            start = time.perf_counter()
-            results = t(results)
-            totals[j] += time.perf_counter() - start
-    return [(n, s / count) for (n, _), s in zip(parts, totals)]
+        results = copy.deepcopy(dataset.get_data_info(i % len(dataset)))
+        for step in dataset.pipeline.transforms:
+            if type(step).__name__ != 'StrongView':
+                results = step(results)
+                continue
+            strong = dict(results, img=results[step.from_key].copy())
+            for t in step.transforms.transforms:
+                start = time.perf_counter()
+                strong = t(strong)
+                totals[id(t)] += time.perf_counter() - start
+            results = step(results)
+    return [(n, totals[id(t)] / count) for n, t in parts]
 
 
 def format_data(result: dict, batch: int) -> str:
