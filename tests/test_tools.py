@@ -60,10 +60,15 @@ def test_train_cli_names_a_missing_config():
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU path')
 def test_dist_train_two_processes_on_cpu(toy_config_file, tmp_path):
     work = str(tmp_path / 'ddp')
+    # The multi-node settings as a one-node run sets them (node 0 of 1);
+    # tests/test_launchers.py checks they reach torchrun for node 1 of 2.
     env = dict(
         os.environ,
         PYTHON=sys.executable,
         PORT=str(_free_port()),
+        NNODES='1',
+        NODE_RANK='0',
+        MASTER_ADDR='127.0.0.1',
         OMP_NUM_THREADS='1')
     out = subprocess.run(
         ['bash', 'tools/dist_train.sh', toy_config_file, '2', '--work-dir',

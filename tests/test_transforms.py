@@ -329,6 +329,11 @@ def test_validate_seg_map_errors_name_the_file():
     small['gt_seg_map'] = small['gt_seg_map'][:8]
     with pytest.raises(ValueError, match=r'label\.png is 8x24.*img\.jpg'):
         check(small)
+    # Inference (mmseg's inference_model, MMSegInferencer): no label loaded,
+    # nothing to check.
+    unlabeled = _results()
+    del unlabeled['gt_seg_map']
+    assert check(unlabeled) is unlabeled
 
 
 def test_transforms_are_registered():

@@ -8,6 +8,8 @@ CPU as well as on GPUs.
 Reliability (see README, "Reliability"): unless the config configures them,
 ``NonFiniteGuardHook`` (stop on a NaN/inf loss, gradient or weight before it
 is stepped on or saved) and ``RNGStateHook`` (bit-exact resume) are added.
+A plain ``CheckpointHook`` becomes an ``AtomicCheckpointHook`` (same
+arguments): a process killed while saving leaves no partial checkpoint.
 ``--resume`` resumes from the newest checkpoint in the work dir that reads,
 and logs every newer one it skipped and why; ``load_from`` is checked before
 the run starts.
@@ -21,7 +23,8 @@ from mmengine.runner import Runner
 from mmseg_pseudoseg.utils.checkpoint import (check_checkpoint,
                                               find_resumable_checkpoint)
 from mmseg_pseudoseg.utils.cli import (add_common_args, add_reliability_hooks,
-                                       finish_distributed, load_cfg)
+                                       finish_distributed, load_cfg,
+                                       use_atomic_checkpoints)
 
 
 def parse_args():
@@ -68,6 +71,7 @@ def main():
         cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
     added = add_reliability_hooks(cfg)
+    atomic = use_atomic_checkpoints(cfg)
     messages = choose_checkpoint(cfg, args.resume)
     runner = Runner.from_cfg(cfg)
     for note in notes:
@@ -76,6 +80,11 @@ def main():
         print_log(
             f'tools/train.py: added {", ".join(added)} with default '
             'settings (not in the config)', 'current', logging.INFO)
+    if atomic:
+        print_log(
+            'tools/train.py: default_hooks.checkpoint CheckpointHook -> '
+            'AtomicCheckpointHook (same arguments; atomic saves)', 'current',
+            logging.INFO)
     for level, message in messages:
         print_log(message, 'current', level)
     runner.train()

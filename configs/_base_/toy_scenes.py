@@ -24,6 +24,13 @@ toy_labeled_dataset = dict(
         dict(type='LoadAnnotations'),
         dict(type='ValidateSegMap', num_classes=toy_num_classes),
     ] + _base_.toy_weak_transforms + [dict(type='PackSegInputs')])
+# The base's test_pipeline holds its class count: set again.
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='ValidateSegMap', num_classes=toy_num_classes),
+    dict(type='PackSegInputs'),
+]
 # 256 validation images of one size (64x80), so batches of 8 need no
 # padding; evaluation at the original size.
 toy_test_dataloader = dict(
@@ -31,12 +38,7 @@ toy_test_dataloader = dict(
     dataset=dict(
         type='ToyScenesDataset',
         data_root=toy_data_root,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='ValidateSegMap', num_classes=toy_num_classes),
-            dict(type='PackSegInputs'),
-        ]))
+        pipeline=test_pipeline))
 val_dataloader = toy_test_dataloader
 test_dataloader = toy_test_dataloader
 # Schedule: 2,000 iterations at lr 0.1, not the toy shapes' 1,500 at 0.01.

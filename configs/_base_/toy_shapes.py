@@ -77,6 +77,14 @@ toy_labeled_dataset = dict(
         dict(type='LoadAnnotations'),
         dict(type='ValidateSegMap', num_classes=toy_num_classes),
     ] + toy_weak_transforms + [dict(type='PackSegInputs')])
+# Top-level, as in mmseg's dataset bases: mmseg.apis.inference_model reads
+# it (and drops LoadAnnotations from it).
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='ValidateSegMap', num_classes=toy_num_classes),
+    dict(type='PackSegInputs'),
+]
 toy_test_dataloader = dict(
     batch_size=1,
     num_workers=1,
@@ -88,12 +96,7 @@ toy_test_dataloader = dict(
         data_prefix=dict(
             img_path='JPEGImages', seg_map_path='SegmentationClass'),
         ann_file='ImageSets/Segmentation/val.txt',
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='ValidateSegMap', num_classes=toy_num_classes),
-            dict(type='PackSegInputs'),
-        ]))
+        pipeline=test_pipeline))
 toy_max_iters = 1500
 val_dataloader = toy_test_dataloader
 test_dataloader = toy_test_dataloader

@@ -1,4 +1,5 @@
-"""Checkpoint helpers: readability checks, resume fallback, save schedule.
+"""Checkpoint helpers: readability checks, resume fallback, save schedule,
+atomic writes.
 
 mmengine loads a checkpoint with a bare ``torch.load`` and reports an
 empty file as ``EOFError`` and a truncated one as a zip error, without the
@@ -17,6 +18,9 @@ from mmengine.hooks import CheckpointHook
 
 _ZIP_MAGIC = b'PK\x03\x04'
 _STEP = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+# Temporary names of files being written: '.<final name>.tmp<pid>', hidden
+# and never matching _STEP, so no reader takes one for a checkpoint.
+_TEMP = re.compile(r'^\.(.+)\.tmp\d+$')
 
 
 class CheckpointError(RuntimeError):
@@ -183,3 +187,65 @@ def checkpoint_due(runner, by_epoch: bool = False) -> bool:
         if due or (hook.save_last and last):
             return True
     return False
+
+
+def temporary_path(path: str) -> str:
+    """The name :func:`commit_file` expects ``path`` to be written under
+    first: ``.<name>.tmp<pid>`` in the same folder (a rename across file
+    systems is not atomic)."""
+    folder, name = osp.split(path)
+    return osp.join(folder, f'.{name}.tmp{os.getpid()}')
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make a rename in ``folder`` durable (where the OS allows it)."""
+    try:
+        fd = os.open(folder or '.', os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open a folder
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def commit_file(tmp_path: str, path: str) -> None:
+    """Flush ``tmp_path`` to disk and rename it to ``path`` atomically.
+
+    Readers see either the old ``path`` (or none) or the complete new file,
+    never a partial one, even if the process is killed or the machine
+    loses power at any point.
+
+    Raises:
+        FileNotFoundError: Naming ``tmp_path`` if it was not written.
+    """
+    if not osp.isfile(tmp_path):
+        raise FileNotFoundError(
+            f'cannot commit {path}: its temporary file {tmp_path} does not '
+            'exist')
+    with open(tmp_path, 'rb') as f:  # fsync flushes the file, any fd
+        os.fsync(f.fileno())
+    os.replace(tmp_path, path)
+    _fsync_dir(osp.dirname(path))
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    """Write a small text file (e.g. ``last_checkpoint``) atomically."""
+    tmp = temporary_path(path)
+    with open(tmp, 'w') as f:
+        f.write(text)
+    commit_file(tmp, path)
+
+
+def stale_temporary_files(folder: str) -> List[str]:
+    """Temporary files (see :func:`temporary_path`) in ``folder`` left by a
+    process that died while writing; the current process's are not
+    listed."""
+    if not osp.isdir(folder):
+        return []
+    own = f'.tmp{os.getpid()}'
+    return sorted(
+        osp.join(folder, name) for name in os.listdir(folder)
+        if _TEMP.match(name) and not name.endswith(own))

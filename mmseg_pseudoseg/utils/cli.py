@@ -107,3 +107,18 @@ def add_reliability_hooks(cfg: Config, types: Tuple[str, ...] = (
     ]
     cfg.custom_hooks = hooks + added
     return [h['type'] for h in added]
+
+
+def use_atomic_checkpoints(cfg: Config) -> bool:
+    """Make a config's plain ``CheckpointHook`` an ``AtomicCheckpointHook``
+    (same arguments; checkpoints written through a temporary file and
+    renamed, see its docstring). Other checkpoint hook types are kept.
+
+    Returns:
+        bool: Whether the hook was replaced, for the log.
+    """
+    hook = (cfg.get('default_hooks', None) or {}).get('checkpoint', None)
+    if isinstance(hook, dict) and hook.get('type') == 'CheckpointHook':
+        hook['type'] = 'AtomicCheckpointHook'
+        return True
+    return False

@@ -14,7 +14,12 @@ class ValidateSegMap(BaseTransform):
     test pipelines, is fine), or when a label value is ``>= num_classes``
     and is not ``ignore_index``.
 
-    Required Keys: gt_seg_map, and ori_shape or img.
+    Without a label (``gt_seg_map`` absent: inference, where mmseg's
+    ``inference_model`` and ``MMSegInferencer`` drop ``LoadAnnotations``
+    from the test pipeline) there is nothing to check and the results pass
+    through unchanged.
+
+    Required Keys: ori_shape or img; gt_seg_map when a label was loaded.
 
     Args:
         num_classes (int): K, classes including background.
@@ -30,6 +35,8 @@ class ValidateSegMap(BaseTransform):
         self.ignore_index = ignore_index
 
     def transform(self, results: dict) -> dict:
+        if 'gt_seg_map' not in results:
+            return results
         seg = results['gt_seg_map']
         seg_path = results.get('seg_map_path')
         img_shape = tuple(results.get('ori_shape') or

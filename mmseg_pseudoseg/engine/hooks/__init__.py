@@ -1,3 +1,4 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .config_check_hook import ConfigCheckHook
 from .fault_injection_hook import FaultInjectionHook, InjectedFault
 from .non_finite_guard_hook import NonFiniteError, NonFiniteGuardHook
@@ -6,7 +7,8 @@ from .pseudo_label_visualization_hook import PseudoLabelVisualizationHook
 from .rng_state_hook import RNGStateHook
 
 __all__ = [
-    'ConfigCheckHook', 'FaultInjectionHook', 'InjectedFault',
-    'NonFiniteError', 'NonFiniteGuardHook', 'PseudoLabelFusionHook',
-    'PseudoLabelVisualizationHook', 'RNGStateHook', 'unsup_ramp'
+    'AtomicCheckpointHook', 'ConfigCheckHook', 'FaultInjectionHook',
+    'InjectedFault', 'NonFiniteError', 'NonFiniteGuardHook',
+    'PseudoLabelFusionHook', 'PseudoLabelVisualizationHook', 'RNGStateHook',
+    'unsup_ramp'
 ]

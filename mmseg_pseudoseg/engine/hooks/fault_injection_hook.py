@@ -12,7 +12,7 @@ from mmseg.registry import HOOKS
 
 from ..utils import unwrap_model
 
-FAULTS = ('raise', 'kill', 'nan')
+FAULTS = ('raise', 'kill', 'nan', 'kill_in_save')
 
 
 class InjectedFault(RuntimeError):
@@ -36,10 +36,15 @@ class FaultInjectionHook(Hook):
       kernel's out-of-memory killer: no Python cleanup at all);
     - ``'nan'``: that iteration, the loss ``loss_key`` (default: the first
       key with ``loss`` in its name) returned by the model is NaN. The
-      forward pass itself is untouched, so this tests the loss path only.
+      forward pass itself is untouched, so this tests the loss path only;
+    - ``'kill_in_save'``: during the checkpoint save of that iteration
+      (there must be one), write the first half of the checkpoint's bytes
+      to the file being saved, then SIGKILL the own process: a process
+      killed while writing a checkpoint.
 
     Args:
-        fault (str): One of ``'raise'``, ``'kill'``, ``'nan'``.
+        fault (str): One of ``'raise'``, ``'kill'``, ``'nan'``,
+            ``'kill_in_save'``.
         iteration (int): 1-based training iteration of the fault.
         rank (int, optional): Process that fails; None for all.
             Defaults to None.
@@ -79,6 +84,25 @@ class FaultInjectionHook(Hook):
         return runner.iter + 1 == self.iteration and (
             self.rank is None or self.rank == get_rank())
 
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.fault != 'kill_in_save' or not self._due(runner):
+            return
+        # mmengine serialises the checkpoint to memory, then writes the
+        # bytes with the file backend's put(): cut that write in half.
+        from mmengine.fileio.backends import LocalBackend
+
+        def put(backend, obj: bytes, filepath) -> None:
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+                f.flush()
+            print(f'FaultInjectionHook: kill_in_save on rank {get_rank()}, '
+                  f'iteration {self.iteration}, {len(obj) // 2} of '
+                  f'{len(obj)} bytes written to {filepath}',
+                  file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        LocalBackend.put = put  # the process ends in it
+
     def _poison_loss(self, module, args, output):
         """Forward hook: NaN in one loss of a ``mode='loss'`` output."""
         if not (isinstance(output, dict) and self._due(self._runner)):
@@ -97,7 +121,7 @@ class FaultInjectionHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch=None) -> None:
-        if not self._due(runner) or self.fault == 'nan':
+        if not self._due(runner) or self.fault in ('nan', 'kill_in_save'):
             return
         where = f'rank {get_rank()}, iteration {self.iteration}'
         # stderr, not the logger: other ranks log only errors, and a

@@ -148,6 +148,10 @@ class PseudoSeg(BaseSegmentor):
             'sgc_head' (the SGC head's, to evaluate it on its own).
             Defaults to 'decode_head'.
         init_cfg (dict, optional): Initialization config.
+        pretrained (str, optional): As ``EncoderDecoder``'s; passed to the
+            wrapped segmentor when set (mmseg's ``init_model`` sets None).
+        train_cfg (dict, optional): As ``EncoderDecoder``'s; passed to the
+            wrapped segmentor when set (``init_model`` sets None).
     """
 
     def __init__(self,
@@ -164,10 +168,16 @@ class PseudoSeg(BaseSegmentor):
                  strong_updates_bn_stats: bool = True,
                  cls_on_unlabeled: bool = False,
                  test_head: str = 'decode_head',
-                 init_cfg: OptMultiConfig = None) -> None:
+                 init_cfg: OptMultiConfig = None,
+                 pretrained: Optional[str] = None,
+                 train_cfg: OptConfigType = None) -> None:
         self._check_args(unsup_weight, temperature, pseudo_src,
                          confidence_threshold, test_head, sgc_head)
         segmentor = copy.deepcopy(segmentor)
+        for key, value in (('pretrained', pretrained),
+                           ('train_cfg', train_cfg)):
+            if value is not None:
+                segmentor[key] = value
         super().__init__(
             data_preprocessor=_multi_branch_preprocessor(
                 data_preprocessor, segmentor.pop('data_preprocessor', None)),
