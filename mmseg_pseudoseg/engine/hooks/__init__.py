@@ -1,6 +1,7 @@
 from .config_check_hook import ConfigCheckHook
 from .fault_injection_hook import FaultInjectionHook, InjectedFault
 from .non_finite_guard_hook import NonFiniteError, NonFiniteGuardHook
+from .pretrained_check_hook import PretrainedCheckHook, check_pretrained
 from .pseudo_label_fusion_hook import PseudoLabelFusionHook, unsup_ramp
 from .pseudo_label_visualization_hook import PseudoLabelVisualizationHook
 from .rng_state_hook import RNGStateHook
@@ -8,5 +9,6 @@ from .rng_state_hook import RNGStateHook
 __all__ = [
     'ConfigCheckHook', 'FaultInjectionHook', 'InjectedFault',
     'NonFiniteError', 'NonFiniteGuardHook', 'PseudoLabelFusionHook',
-    'PseudoLabelVisualizationHook', 'RNGStateHook', 'unsup_ramp'
+    'PretrainedCheckHook', 'PseudoLabelVisualizationHook', 'RNGStateHook',
+    'check_pretrained', 'unsup_ramp'
 ]
