@@ -47,7 +47,7 @@ if [ ! -f "$CKPT" ]; then
     "$PY" tools/benchmark.py pretrain --out "$CKPT" --iters "$ITERS" \
         --batch "$BATCH" --lr "$LR" --num-train "$NUM_TRAIN" \
         --num-val "$NUM_VAL" --workers "$WORKERS" --json "$OUT/pretrain.json" \
-        2>&1 | grep -v -i warn | tee -a "$OUT/pretrain.log"
+        2>&1 | grep --line-buffered -v -i warn | tee -a "$OUT/pretrain.log"
 fi
 echo "pre-training done at $(( $(date +%s) - start )) s" | tee -a "$OUT/pretrain.log"
 # shellcheck disable=SC2086
@@ -55,6 +55,6 @@ OMP_NUM_THREADS=1 timeout "$REGIME_TIMEOUT" "$PY" tools/benchmark.py regime \
     --checkpoint "$CKPT" --data-root "$WORK/data" --num-train "$SET_TRAIN" \
     --num-val "$SET_VAL" --seeds $SEEDS --iters "$REGIME_ITERS" \
     --jobs "$JOBS" --work-dir "$WORK/runs" --results "$OUT/regime.jsonl" \
-    --out "$OUT/regime.json" 2>&1 | grep -v -i warn | tee "$OUT/regime.log" \
+    --out "$OUT/regime.json" 2>&1 | grep --line-buffered -v -i warn | tee "$OUT/regime.log" \
     || echo "regime stage stopped (timeout ${REGIME_TIMEOUT} s or error); rerun to resume" | tee -a "$OUT/regime.log"
 echo "total $(( $(date +%s) - start )) s" | tee -a "$OUT/regime.log"
