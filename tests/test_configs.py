@@ -146,7 +146,7 @@ def _num_classes(cfg):
         labeled = labeled.datasets[0]
     return dict(
         PascalVOCDataset=21, COCO81Dataset=81, ToyShapesDataset=4,
-        ToyScenesDataset=3)[labeled.type]
+        ToyScenesDataset=3, ToyPatternsDataset=11)[labeled.type]
 
 
 def _check_recipe(cfg, is_pseudoseg):

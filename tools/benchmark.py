@@ -24,6 +24,13 @@ Subcommands:
                  device each; ratios to the first config.
     per-class    per-class IoU and confusion of every checkpoint a `curve`
                  results file lists, on its validation set, over seeds.
+    pretrain     pre-train the toy backbone as a classifier on procedural
+                 patterns that are not the benchmark's classes; writes the
+                 backbone checkpoint and its SHA-256.
+    regime       the label-limited check of the toy patterns benchmark,
+                 supervised arm only: 1/16 .. 1/2 from the pre-trained
+                 backbone and 1/16 from random init, paired by seed;
+                 pass/fail of the criterion (issue 16).
 
 Examples:
     python tools/benchmark.py curve --quick
@@ -36,6 +43,9 @@ Examples:
     python tools/benchmark.py fake-data --config configs/pseudoseg/voc_1-8.py
     python tools/benchmark.py train --iters 300 --warmup 100 --config \
         configs/supervised/voc_1-8.py configs/pseudoseg/voc_1-8.py
+    python tools/benchmark.py pretrain --out \
+        checkpoints/toy_patterns_backbone.pth            # CPU: ~8 min
+    python tools/benchmark.py regime --seeds 0 1 2 3 4 --jobs 2
 """
 import argparse
 import json
@@ -67,6 +77,9 @@ TOY = dict(
 SCENES = dict(
     pseudoseg=osp.join(REPO, 'configs/pseudoseg/toy-scenes.py'),
     supervised=osp.join(REPO, 'configs/supervised/toy-scenes.py'))
+PATTERNS = dict(
+    pseudoseg=osp.join(REPO, 'configs/pseudoseg/toy-patterns.py'),
+    supervised=osp.join(REPO, 'configs/supervised/toy-patterns.py'))
 VOC = osp.join(REPO, 'configs/pseudoseg/voc_1-8.py')
 
 
@@ -135,6 +148,65 @@ def bench_curve(args):
             rows, osp.join(args.out, f'{tag}-pseudo-label-accuracy.png'))
         print(f'wrote {png}')
     _load_json(args.json, rows)
+
+
+def bench_pretrain(args):
+    from mmseg_pseudoseg.utils.benchmarks.pretrain import pretrain
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    result = pretrain(
+        args.config, args.out, iters=args.iters, batch=args.batch,
+        lr=args.lr, num_train=args.num_train, num_val=args.num_val,
+        seed=args.seed, device=device, workers=args.workers,
+        log=lambda m: print(m, flush=True))
+    print(f"{result['path']}: {result['classes']} classes, held-out "
+          f"accuracy {result['val_acc']:.1f}% (train "
+          f"{result['train_acc']:.1f}%), {result['seconds']:.0f} s on "
+          f"{device}\nsha256 {result['sha256']}")
+    _load_json(args.json, result)
+
+
+def bench_regime(args):
+    from mmseg_pseudoseg.datasets import make_toy_patterns
+    from mmseg_pseudoseg.utils.benchmarks import regime
+    from mmseg_pseudoseg.utils.benchmarks.pretrain import file_sha256
+    if not osp.isfile(args.checkpoint):
+        sys.exit(f'{args.checkpoint}: no such checkpoint; make it with '
+                 f'`python tools/benchmark.py pretrain --out '
+                 f'{args.checkpoint}`')
+    root = args.data_root
+    if not osp.isfile(osp.join(root, 'ImageSets/Segmentation/train.txt')):
+        print(f'writing the toy patterns set to {root}', flush=True)
+        make_toy_patterns(root, num_train=args.num_train,
+                          num_val=args.num_val)
+    missing = [s for s in args.seeds if not osp.isfile(
+        osp.join(root, f'splits/seed{s}/1-16/labeled.txt'))]
+    if missing:
+        write_scene_splits(root, regime.FRACTIONS, missing)
+    sha = file_sha256(args.checkpoint)
+    jobs = regime.make_regime_jobs(
+        args.config, osp.abspath(args.checkpoint), sha, osp.abspath(root),
+        args.seeds, args.iters, osp.abspath(args.work_dir))
+    results_file = args.results or osp.join(args.work_dir, 'regime.jsonl')
+    if osp.isfile(results_file):
+        with open(results_file) as f:
+            done = {r['key']: r for r in map(json.loads, f) if r}
+        stale = regime.stale_results(jobs, done)
+        if stale:
+            sys.exit(f'{results_file}: {len(stale)} runs (e.g. {stale[0]}) '
+                     f'came from another checkpoint than {args.checkpoint} '
+                     f'(sha256 {sha}); use another --work-dir')
+    start = time.perf_counter()
+    results = curve_lib.run_jobs(
+        jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
+    summary = regime.summarise_regime(results, args.seeds,
+                                      min_gain=args.min_gain)
+    print(f'\ntoy patterns, supervised, {args.iters} iterations per run, '
+          f'checkpoint {args.checkpoint} (sha256 {sha[:12]}), wall '
+          f'{(time.perf_counter() - start) / 60:.1f} min (this call)\n')
+    print(regime.format_regime(summary))
+    summary.update(checkpoint=args.checkpoint, checkpoint_sha256=sha,
+                   iters=args.iters, config=args.config)
+    _load_json(args.out, summary)
 
 
 def bench_calibration(args):
@@ -410,7 +482,7 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest='what', required=True)
     for name in ('calibration', 'curve', 'step', 'data', 'miou',
-                 'fake-data', 'train', 'per-class'):
+                 'fake-data', 'train', 'per-class', 'pretrain'):
         p = sub.add_parser(name)
         p.add_argument('--json', help='also write the numbers to this file')
         if name in ('curve', 'step', 'miou'):
@@ -505,6 +577,38 @@ def parse_args(argv=None):
                    help='only these 1/N (default: all in the file)')
     p.add_argument('--seeds', type=int, nargs='+',
                    help='only these seeds (default: all in the file)')
+    p = sub.choices['pretrain']
+    p.add_argument('--config', default=PATTERNS['supervised'],
+                   help='its model\'s backbone is trained')
+    p.add_argument('--out', default='checkpoints/toy_patterns_backbone.pth')
+    p.add_argument('--iters', type=int, default=4000)
+    p.add_argument('--batch', type=int, default=64)
+    p.add_argument('--lr', type=float, default=0.1,
+                   help='peak of the one-cycle schedule')
+    p.add_argument('--num-train', type=int, default=40000)
+    p.add_argument('--num-val', type=int, default=2000)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', help='default: cuda if available, else cpu')
+    p.add_argument('--workers', type=int, default=1,
+                   help='processes drawing the set (same set for any)')
+    p = sub.add_parser('regime')
+    p.add_argument('--config', default=PATTERNS['supervised'])
+    p.add_argument('--checkpoint',
+                   default='checkpoints/toy_patterns_backbone.pth')
+    p.add_argument('--data-root', default='data/toy_patterns',
+                   help='written there if missing')
+    p.add_argument('--num-train', type=int, default=512,
+                   help='size of the set when it is written')
+    p.add_argument('--num-val', type=int, default=256)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
+    p.add_argument('--iters', type=int, default=4000)
+    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                   help='runs at a time, one thread each')
+    p.add_argument('--min-gain', type=float, default=10.0,
+                   help='least mIoU gain from 1/16 to 1/2')
+    p.add_argument('--work-dir', default='work_dirs/benchmark_regime')
+    p.add_argument('--results', help='JSON lines of finished runs (resumed)')
+    p.add_argument('--out', help='write the summary as JSON here')
     return parser.parse_args(argv)
 
 
@@ -519,6 +623,8 @@ def main(argv=None):
         'train': bench_train,
         'fake-data': bench_fake_data,
         'per-class': bench_per_class,
+        'pretrain': bench_pretrain,
+        'regime': bench_regime,
     }[args.what]
     run(args)
 

@@ -31,7 +31,7 @@ Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette PNGs,
 seed (paired benchmark runs draw a different labeled set per seed).
 """
 import os.path as osp
-from typing import Sequence, Tuple
+from typing import Callable, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -63,8 +63,8 @@ def _colour(rng: np.random.Generator) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
 
 
-def _colour_pair(rng: np.random.Generator,
-                 contrast: Tuple[float, float]) -> Tuple[np.ndarray, ...]:
+def colour_pair(rng: np.random.Generator,
+                contrast: Tuple[float, float]) -> Tuple[np.ndarray, ...]:
     """Two colours whose summed channel difference is in ``contrast``."""
     a = _colour(rng)
     for _ in range(20):
@@ -105,7 +105,7 @@ def _pattern(rng: np.random.Generator, cls: int, h: int,
 def _surface(rng: np.random.Generator, cls: int, h: int,
              w: int) -> np.ndarray:
     """(h, w, 3) BGR float surface of class ``cls`` with fine noise."""
-    a, b = _colour_pair(rng, (0.3, 1.5) if cls else (0.0, 0.6))
+    a, b = colour_pair(rng, (0.3, 1.5) if cls else (0.0, 0.6))
     t = _pattern(rng, cls, h, w)[..., None]
     return a * (1 - t) + b * t + rng.normal(0, 0.03, (h, w, 1))
 
@@ -118,8 +118,8 @@ def _rotated(points: np.ndarray, angle: float, cx: float,
     return np.round(xy + [cx, cy]).astype(np.int32)
 
 
-def _outline_mask(rng: np.random.Generator, size: Tuple[int, int],
-                  r: float) -> np.ndarray:
+def outline_mask(rng: np.random.Generator, size: Tuple[int, int],
+                 r: float) -> np.ndarray:
     """(h, w) uint8 mask of a disc, square, triangle, ellipse or hexagon
     of radius ``r``, rotated, centred anywhere (it may leave the image by
     up to half its size)."""
@@ -142,7 +142,7 @@ def _outline_mask(rng: np.random.Generator, size: Tuple[int, int],
     return mask
 
 
-def _lighting(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+def lighting(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     """Brightness ramp, soft shadow, colour cast, gamma and noise."""
     h, w = img.shape[:2]
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -163,26 +163,60 @@ def _lighting(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     return np.clip(img, 0, 1)
 
 
+def plain_surface(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """(h, w, 3) BGR float unpatterned surface (flat, blotches or gradient):
+    the background and clutter of the scenes and of sets built like them
+    (``toy_patterns.py``)."""
+    return _surface(rng, 0, h, w)
+
+
+def render_layers(rng: np.random.Generator, img: np.ndarray,
+                  layers: Sequence[int],
+                  surface: Callable[[np.random.Generator, int, int, int],
+                                    np.ndarray],
+                  radius: Tuple[float, float] = (7, 21)
+                  ) -> Tuple[np.ndarray, np.ndarray]:
+    """Draw one object per entry of ``layers`` over ``img``, in order
+    (later ones cover earlier ones), then boundaries and lighting.
+
+    Args:
+        rng (np.random.Generator): The image's generator.
+        img (np.ndarray): (H, W, 3) BGR float background in [0, 1].
+        layers (Sequence[int]): Class of each object (0: clutter).
+        surface (Callable): ``surface(rng, cls, h, w)``, the (h, w, 3)
+            BGR float surface of an object of class ``cls``.
+        radius (tuple[float, float]): Object radius range (px), drawn
+            log-uniform.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: The BGR uint8 image and its label
+        map (255 on boundaries between labels).
+    """
+    h, w = img.shape[:2]
+    seg = np.zeros((h, w), np.uint8)
+    for cls in layers:
+        r = float(np.exp(rng.uniform(np.log(radius[0]), np.log(radius[1]))))
+        mask = outline_mask(rng, (h, w), r)
+        fill = surface(rng, int(cls), h, w)
+        img[mask == 1] = fill[mask == 1]
+        seg[mask == 1] = cls
+    kernel = np.ones((2, 2), np.uint8)
+    seg[cv2.dilate(seg, kernel) != cv2.erode(seg, kernel)] = 255
+    img = lighting(rng, img)
+    return (img * 255).round().astype(np.uint8), seg
+
+
 def draw_scene(rng: np.random.Generator,
                size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
     """One BGR uint8 image and its label map (0 background, 1 stripes,
     2 dots, 255 on boundaries between labels)."""
     h, w = size
     img = _surface(rng, 0, h, w)
-    seg = np.zeros((h, w), np.uint8)
     layers = [int(c) for c in rng.integers(1, len(SCENE_CLASSES),
                                            rng.integers(1, 5))]
     layers += [0] * int(rng.integers(0, 4))  # clutter
-    for cls in rng.permutation(layers):  # later layers cover earlier ones
-        r = float(np.exp(rng.uniform(np.log(7), np.log(21))))
-        mask = _outline_mask(rng, size, r)
-        surface = _surface(rng, int(cls), h, w)
-        img[mask == 1] = surface[mask == 1]
-        seg[mask == 1] = cls
-    kernel = np.ones((2, 2), np.uint8)
-    seg[cv2.dilate(seg, kernel) != cv2.erode(seg, kernel)] = 255
-    img = _lighting(rng, img)
-    return (img * 255).round().astype(np.uint8), seg
+    # Later layers cover earlier ones.
+    return render_layers(rng, img, rng.permutation(layers), _surface)
 
 
 def make_toy_scenes(root: str,

@@ -1,0 +1,151 @@
+"""Is the supervised arm label-limited? The check the label-limited
+benchmark must pass before any semi-supervised run (issue 16).
+
+The supervised config is trained at 1/16, 1/8, 1/4 and 1/2 labeled from
+the pre-trained backbone, and at 1/16 from random initial weights, for the
+same seeds (paired: same seed, same labeled split), with
+:func:`curve.train_one` in separate processes, resumable from a JSON lines
+file. The criterion:
+
+- the mean mIoU rises at every step 1/16 < 1/8 < 1/4 < 1/2;
+- 1/2 - 1/16 >= ``min_gain`` (10) mIoU, with the paired 95% interval of
+  that difference above zero;
+- pre-trained beats random init at 1/16 (paired 95% interval above zero).
+"""
+import os.path as osp
+from typing import Dict, List, Sequence
+
+from ...evaluation import mean_std, paired_interval
+from .curve import run_key
+
+PRETRAINED, RANDOM = 'pretrained', 'random'
+FRACTIONS = (16, 8, 4, 2)
+
+
+def make_regime_jobs(config: str, checkpoint: str, checkpoint_sha256: str,
+                     data_root: str, seeds: Sequence[int], iters: int,
+                     work_root: str,
+                     denominators: Sequence[int] = FRACTIONS) -> List[dict]:
+    """Jobs for :func:`curve.run_jobs`: pre-trained at every fraction,
+    random init at the smallest, every seed."""
+    jobs = []
+    arms = [(PRETRAINED, n) for n in denominators]
+    arms.append((RANDOM, max(denominators)))
+    for kind, n in arms:
+        if kind == PRETRAINED:
+            options = {'model.backbone.init_cfg.checkpoint': checkpoint}
+        else:
+            options = {'model.backbone.init_cfg': None}
+        for seed in seeds:
+            key = run_key(kind, n, seed)
+            jobs.append(
+                dict(
+                    key=key,
+                    kind=kind,
+                    config=config,
+                    cfg_options=options,
+                    checkpoint_sha256=checkpoint_sha256
+                    if kind == PRETRAINED else None,
+                    data_root=data_root,
+                    denominator=n,
+                    split_dir=f'splits/seed{seed}/1-{n}',
+                    seed=seed,
+                    iters=iters,
+                    threads=1,
+                    work_dir=osp.join(work_root, key.replace('/', '_'))))
+    return jobs
+
+
+def stale_results(jobs: List[dict], done: Dict[str, dict]) -> List[str]:
+    """Keys of finished runs that came from another checkpoint than the
+    job's (same path, other bytes): they must not be mixed in."""
+    return [
+        j['key'] for j in jobs if j['key'] in done
+        and done[j['key']].get('checkpoint_sha256') != j['checkpoint_sha256']
+    ]
+
+
+def summarise_regime(results: Dict[str, dict],
+                     seeds: Sequence[int],
+                     denominators: Sequence[int] = FRACTIONS,
+                     min_gain: float = 10.0) -> dict:
+    """Per fraction mean +- std, paired differences and the criterion.
+
+    Args:
+        results (dict): key (``run_key``) -> run with ``miou``.
+        seeds (Sequence[int]): Seeds to pair; a seed missing any run of
+            the check is left out of every figure (so all are paired).
+        denominators (Sequence[int]): Fractions 1/n, fewest labels first.
+        min_gain (float): Least mean gain from the first to the last
+            fraction. Defaults to 10.
+
+    Returns:
+        dict: ``seeds`` (used), ``fractions`` (per n: ``miou`` per seed,
+        ``mean``/``std``), ``steps`` (paired differences of consecutive
+        fractions), ``gain`` (last - first), ``vs_random`` (pre-trained -
+        random at the first fraction), ``random``, ``checks`` (name ->
+        bool) and ``passed``.
+    """
+    first, last = denominators[0], denominators[-1]
+    keys = [(PRETRAINED, n) for n in denominators] + [(RANDOM, first)]
+    used = [s for s in seeds
+            if all(run_key(k, n, s) in results for k, n in keys)]
+    if len(used) < 2:
+        raise ValueError(f'the regime check needs >= 2 seeds with every '
+                         f'run; complete: {used} of {list(seeds)}')
+
+    def mious(kind, n):
+        return [results[run_key(kind, n, s)]['miou'] for s in used]
+
+    fractions = {
+        n: dict(miou=mious(PRETRAINED, n), **mean_std(mious(PRETRAINED, n)))
+        for n in denominators
+    }
+    steps = []
+    for a, b in zip(denominators, denominators[1:]):
+        d = paired_interval(mious(PRETRAINED, b), mious(PRETRAINED, a))
+        steps.append(dict(low_labels=a, high_labels=b, **d))
+    gain = paired_interval(mious(PRETRAINED, last), mious(PRETRAINED, first))
+    random = dict(miou=mious(RANDOM, first), **mean_std(mious(RANDOM, first)))
+    vs_random = paired_interval(mious(PRETRAINED, first), mious(RANDOM, first))
+    checks = {
+        'rises at every step': all(s['mean'] > 0 for s in steps),
+        f'1/{last} - 1/{first} >= {min_gain:g}': gain['mean'] >= min_gain,
+        f'1/{last} - 1/{first}: 95% interval above 0': gain['low'] > 0,
+        f'beats random init at 1/{first} (95% interval above 0)':
+        vs_random['low'] > 0,
+    }
+    return dict(seeds=used, fractions=fractions, steps=steps, gain=gain,
+                random=random, vs_random=vs_random, checks=checks,
+                passed=all(checks.values()))
+
+
+def format_regime(summary: dict) -> str:
+    """The check's table and verdict."""
+    lines = ['| labeled | mIoU (mean +- std) | per seed |', '|---|---|---|']
+    for n, f in summary['fractions'].items():
+        lines.append(f"| 1/{n} | {f['mean']:.2f} +- {f['std']:.2f} | " +
+                     ' '.join(f'{x:.1f}' for x in f['miou']) + ' |')
+    r = summary['random']
+    lines.append(f"| random init, 1/{list(summary['fractions'])[0]} | "
+                 f"{r['mean']:.2f} +- {r['std']:.2f} | " +
+                 ' '.join(f'{x:.1f}' for x in r['miou']) + ' |')
+    lines += ['', '| paired difference | mean | 95% interval |',
+              '|---|---|---|']
+
+    def row(name, d):
+        lines.append(f"| {name} | {d['mean']:+.2f} | "
+                     f"[{d['low']:+.2f}, {d['high']:+.2f}] |")
+
+    for s in summary['steps']:
+        row(f"1/{s['high_labels']} - 1/{s['low_labels']}", s)
+    first, last = list(summary['fractions'])[0], list(
+        summary['fractions'])[-1]
+    row(f'1/{last} - 1/{first}', summary['gain'])
+    row(f'pre-trained - random init at 1/{first}', summary['vs_random'])
+    lines += ['', f"seeds {summary['seeds']}"]
+    lines += [f"{'PASS' if ok else 'FAIL'}: {name}"
+              for name, ok in summary['checks'].items()]
+    lines.append('regime check: ' +
+                 ('PASSED' if summary['passed'] else 'FAILED'))
+    return '\n'.join(lines)

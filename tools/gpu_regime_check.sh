@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The label-limited regime check of the toy patterns benchmark (issue 16),
+# supervised arm only, on one GPU machine in under 8 minutes:
+#   1. the toy patterns set (512 train / 256 val, split lists seeds 0-9);
+#   2. the toy backbone pre-trained on 28 procedural pattern classes that
+#      are not the benchmark's (tools/benchmark.py pretrain);
+#   3. tools/benchmark.py regime: the supervised config at 1/16 .. 1/2 from
+#      that backbone and at 1/16 from random init, SEEDS seeds, JOBS
+#      processes at a time sharing the GPU.
+# Everything lands in $OUT (7 files): the checkpoint and its .sha256,
+# pretrain.json, pretrain.log, regime.jsonl (one line per run; rerunning
+# with the same $OUT resumes), regime.json (the summary and pass/fail),
+# regime.log.
+#
+# GPU defaults (16 cores, one H200): pre-training 6,000 iterations of 256
+# images (60,000 drawn) at peak lr 0.2, then 5 seeds x 5 arms = 25 runs of
+# 4,000 iterations, 13 at a time (two waves). REGIME_TIMEOUT stops the
+# regime stage so the script ends in time; the runs finished by then are
+# in regime.jsonl and a second call finishes the rest.
+# Tiny CPU check of the whole path (about 4 minutes on 2 cores):
+#   OUT=/tmp/regime ITERS=10 BATCH=8 NUM_TRAIN=64 NUM_VAL=16 SEEDS="0 1" \
+#   REGIME_ITERS=4 JOBS=2 SET_TRAIN=32 SET_VAL=8 bash tools/gpu_regime_check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+OUT=${OUT:-work_dirs/gpu_regime}
+ITERS=${ITERS:-6000}
+BATCH=${BATCH:-256}
+LR=${LR:-0.2}
+NUM_TRAIN=${NUM_TRAIN:-60000}
+NUM_VAL=${NUM_VAL:-2000}
+WORKERS=${WORKERS:-$(nproc)}
+SEEDS=${SEEDS:-0 1 2 3 4}
+REGIME_ITERS=${REGIME_ITERS:-4000}
+JOBS=${JOBS:-13}
+SET_TRAIN=${SET_TRAIN:-512}
+SET_VAL=${SET_VAL:-256}
+REGIME_TIMEOUT=${REGIME_TIMEOUT:-300}
+WORK=${WORK:-work_dirs/gpu_regime_work}
+mkdir -p "$OUT" "$WORK"
+CKPT="$OUT/toy_patterns_backbone.pth"
+start=$(date +%s)
+"$PY" -c 'import torch; print("torch", torch.__version__, "cuda",
+torch.cuda.is_available(), torch.cuda.get_device_name() if
+torch.cuda.is_available() else "")' | tee "$OUT/pretrain.log"
+if [ ! -f "$CKPT" ]; then
+    "$PY" tools/benchmark.py pretrain --out "$CKPT" --iters "$ITERS" \
+        --batch "$BATCH" --lr "$LR" --num-train "$NUM_TRAIN" \
+        --num-val "$NUM_VAL" --workers "$WORKERS" --json "$OUT/pretrain.json" \
+        2>&1 | grep --line-buffered -v -i warn | tee -a "$OUT/pretrain.log"
+fi
+echo "pre-training done at $(( $(date +%s) - start )) s" | tee -a "$OUT/pretrain.log"
+# shellcheck disable=SC2086
+OMP_NUM_THREADS=1 timeout "$REGIME_TIMEOUT" "$PY" tools/benchmark.py regime \
+    --checkpoint "$CKPT" --data-root "$WORK/data" --num-train "$SET_TRAIN" \
+    --num-val "$SET_VAL" --seeds $SEEDS --iters "$REGIME_ITERS" \
+    --jobs "$JOBS" --work-dir "$WORK/runs" --results "$OUT/regime.jsonl" \
+    --out "$OUT/regime.json" 2>&1 | grep --line-buffered -v -i warn | tee "$OUT/regime.log" \
+    || echo "regime stage stopped (timeout ${REGIME_TIMEOUT} s or error); rerun to resume" | tee -a "$OUT/regime.log"
+echo "total $(( $(date +%s) - start )) s" | tee -a "$OUT/regime.log"
