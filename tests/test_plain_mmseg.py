@@ -2,6 +2,7 @@
 the export to a plain mmseg model (tools/model_converters/pseudoseg2mmseg.py)
 that stock mmseg loads, tests and serves in a process that cannot import
 mmseg_pseudoseg."""
+import glob
 import json
 import os.path as osp
 import subprocess
@@ -191,3 +192,28 @@ def test_export_names_bad_input(toy_checkpoint, tmp_path):
         text=True)
     assert out.returncode != 0 and 'no "segmentor.*" weights' in \
         out.stderr, out.stderr[-2000:]
+
+
+SHIPPED = sorted(
+    glob.glob(osp.join(REPO, 'configs/pseudoseg/*.py')) +
+    glob.glob(osp.join(REPO, 'configs/supervised/*.py')))
+
+
+@pytest.mark.parametrize('path', SHIPPED, ids=lambda p: osp.relpath(p, REPO))
+def test_every_shipped_config_serves_mmseg_inference(path, toy_checkpoint):
+    # What init_model / inference_model / MMSegInferencer need of a config,
+    # without building each R-101: a top-level test_pipeline that runs on
+    # an image without a label (they drop LoadAnnotations), and a model
+    # config that takes init_model's pretrained=None and train_cfg=None.
+    from mmcv.transforms import Compose
+    _, image, _ = toy_checkpoint
+    cfg = Config.fromfile(path)
+    steps = [t for t in cfg.test_pipeline if t.type != 'LoadAnnotations']
+    out = Compose(steps)(dict(img_path=image))
+    assert out['inputs'].shape[-2:] == (64, 80)
+    model = cfg.model
+    if model.type == 'PseudoSeg':
+        from mmseg_pseudoseg.models.segmentors import PseudoSeg
+        import inspect
+        params = inspect.signature(PseudoSeg).parameters
+        assert 'pretrained' in params and 'train_cfg' in params

@@ -116,6 +116,7 @@ def bench_curve(args):
     iters = args.iters or 2000
     root = _ensure_scenes(args.data_root, fractions, seeds)
     tag = 'curve-quick' if args.quick else 'curve'
+    args.out = args.out or args.work_dir
     os.makedirs(args.out, exist_ok=True)
     results_file = args.results or osp.join(args.work_dir, f'{tag}.jsonl')
     configs = dict(
@@ -515,7 +516,8 @@ def parse_args(argv=None):
         'with more augmentation')
     p.add_argument('--work-dir', default='work_dirs/benchmark_curve')
     p.add_argument('--results', help='JSON lines of finished runs (resumed)')
-    p.add_argument('--out', default='docs/benchmarks')
+    p.add_argument('--out', help='folder for the plots (default: the work '
+                   'dir; docs/benchmarks only when asked)')
     p = sub.choices['calibration']
     p.add_argument('--config', default=SCENES['pseudoseg'])
     p.add_argument('--checkpoint', required=True, nargs='+',
@@ -533,7 +535,9 @@ def parse_args(argv=None):
                    help='decoder pass in inference mode (default: train '
                    'mode, as training makes pseudo labels)')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--out', default='docs/benchmarks')
+    p.add_argument('--out', default='work_dirs/benchmark_calibration',
+                   help='folder for the plots (docs/benchmarks only when '
+                   'asked)')
     p.add_argument('--tag', default='calibration', help='PNG name prefix')
     p = sub.choices['step']
     p.add_argument('--batch', type=int, default=4)

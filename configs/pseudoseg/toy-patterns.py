@@ -1,10 +1,10 @@
 # PseudoSeg on the label-limited toy patterns set, 1/8 split (64 of 512
-# train images labeled, 448 unlabeled), tiny DeepLabV3+ with the pre-trained
+# train images labeled; all 512 as the unlabeled stream), tiny DeepLabV3+ with the pre-trained
 # toy backbone (schedule and checkpoint in ../_base_/toy_patterns.py). The
 # method's settings are configs/pseudoseg/toy-scenes.py's; only the data
 # and the class count differ (tests/test_toy_patterns.py checks it).
 # 4000 iters x 4 labeled images = 250 epochs of the labeled set; x 4
-# unlabeled images = 36 epochs of the unlabeled set.
+# unlabeled images = 31 epochs of the unlabeled stream.
 _base_ = [
     '../_base_/models/pseudoseg_deeplabv3plus_r101-d16.py',
     '../_base_/pseudoseg_runtime.py',
@@ -19,16 +19,6 @@ model = dict(
     # 0.1) running statistics averaged over colour-jittered strong batches
     # cost 21 mIoU at evaluation on the toy shapes set (see README).
     strong_updates_bn_stats=False)
-# The strong view's CutOut scaled to the toy crop (100 px per 513).
-toy_strong_view = dict(
-    type='StrongView',
-    transforms=[
-        _base_.toy_colour_jitter,
-        dict(
-            type='CutOut',
-            size=round(_base_.toy_crop_size[0] * 100 / 513),
-            pad_to=_base_.toy_crop_size),
-    ])
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
@@ -42,7 +32,9 @@ train_dataloader = dict(
             data_root=_base_.toy_data_root,
             data_prefix=dict(
                 img_path='JPEGImages', seg_map_path='SegmentationClass'),
-            ann_file=_base_.toy_split + '/unlabeled.txt',
+            # All train images, the labeled ones included, as the release's
+            # unlabeled stream (all of train_aug on VOC).
+            ann_file='ImageSets/Segmentation/train.txt',
             pipeline=[
                 dict(type='LoadImageFromFile'),
                 # Labels of the unlabeled images are loaded only to log
@@ -51,8 +43,7 @@ train_dataloader = dict(
                 dict(
                     type='ValidateSegMap',
                     num_classes=_base_.toy_num_classes),
-            ] + _base_.toy_weak_transforms +
-            [toy_strong_view,
-             dict(type='PackWeakStrongSegInputs')])))
+            ] + _base_.toy_weak_and_strong_views +
+            [dict(type='PackWeakStrongSegInputs')])))
 env_cfg = dict(cudnn_benchmark=False)
 custom_hooks = _base_.custom_hooks + [_base_.toy_pretrained_check_hook]

@@ -35,8 +35,7 @@ from mmseg.registry import DATASETS
 
 from .pattern_families import BENCHMARK_FAMILIES, pattern_weights
 from .toy_scenes import (colour_pair, plain_surface, render_layers,
-                         write_scene_splits)
-from .toy_shapes import write_voc_layout
+                         write_generated_set)
 
 PATTERN_CLASSES = ('background', ) + tuple(BENCHMARK_FAMILIES)
 # VOC's palette for its first 11 classes.
@@ -92,27 +91,11 @@ def make_toy_patterns(root: str,
                       split_seeds: Sequence[int] = tuple(range(10)),
                       seed: int = 0) -> str:
     """Write the patterns set under ``root``; same arguments, same bytes.
-
-    Args:
-        root (str): Output folder (created).
-        num_train (int): Training images: the labeled pool and, minus the
-            labeled ones, the unlabeled set. Defaults to 512.
-        num_val (int): Validation images. Defaults to 256.
-        size (tuple[int, int]): (H, W) of every image. Defaults to (64, 80).
-        denominators (Sequence[int]): Labeled fractions 1/n to write.
-        split_seeds (Sequence[int]): Seeds of the labeled draws written to
-            ``splits/seed{s}/``; ``splits/1-{n}`` is split seed 0's draw.
-        seed (int): Seed of the images. Defaults to 0.
+    Arguments and layout as :func:`make_toy_scenes`'s.
 
     Returns:
         str: ``root``.
     """
-    if num_train < max(denominators) or num_val < 1:
-        raise ValueError('make_toy_patterns needs num_train >= the largest '
-                         'denominator and num_val >= 1')
-    rng = np.random.default_rng(seed)
-    write_voc_layout(root, lambda: draw_pattern_scene(rng, size),
-                     dict(train=num_train, val=num_val), PATTERN_PALETTE,
-                     jpeg_quality=90)
-    write_scene_splits(root, denominators, split_seeds)
-    return root
+    return write_generated_set(root, draw_pattern_scene, PATTERN_PALETTE,
+                               num_train, num_val, size, denominators,
+                               split_seeds, seed, 'make_toy_patterns')

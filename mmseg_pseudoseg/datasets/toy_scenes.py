@@ -219,6 +219,25 @@ def draw_scene(rng: np.random.Generator,
     return render_layers(rng, img, rng.permutation(layers), _surface)
 
 
+def write_generated_set(root: str, draw: Callable, palette,
+                        num_train: int, num_val: int, size: Tuple[int, int],
+                        denominators: Sequence[int],
+                        split_seeds: Sequence[int], seed: int,
+                        name: str) -> str:
+    """Write a procedurally drawn set (``draw(rng, size)`` -> image, label)
+    in the VOC-like layout with per-seed split lists; see
+    :func:`make_toy_scenes` for the arguments. ``name`` is for errors."""
+    if num_train < max(denominators) or num_val < 1:
+        raise ValueError(f'{name} needs num_train >= the largest '
+                         'denominator and num_val >= 1')
+    rng = np.random.default_rng(seed)
+    write_voc_layout(root, lambda: draw(rng, size),
+                     dict(train=num_train, val=num_val), palette,
+                     jpeg_quality=90)
+    write_scene_splits(root, denominators, split_seeds)
+    return root
+
+
 def make_toy_scenes(root: str,
                     num_train: int = 512,
                     num_val: int = 256,
@@ -242,15 +261,9 @@ def make_toy_scenes(root: str,
     Returns:
         str: ``root``.
     """
-    if num_train < max(denominators) or num_val < 1:
-        raise ValueError('make_toy_scenes needs num_train >= the largest '
-                         'denominator and num_val >= 1')
-    rng = np.random.default_rng(seed)
-    write_voc_layout(root, lambda: draw_scene(rng, size),
-                     dict(train=num_train, val=num_val), SCENE_PALETTE,
-                     jpeg_quality=90)
-    write_scene_splits(root, denominators, split_seeds)
-    return root
+    return write_generated_set(root, draw_scene, SCENE_PALETTE, num_train,
+                               num_val, size, denominators, split_seeds,
+                               seed, 'make_toy_scenes')
 
 
 def write_scene_splits(root: str, denominators: Sequence[int],
