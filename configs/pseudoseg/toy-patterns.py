@@ -1,8 +1,8 @@
 # PseudoSeg on the label-limited toy patterns set, 1/8 split (64 of 512 train
 # images labeled; all 512 as the unlabeled stream), tiny DeepLabV3+ with the
 # pre-trained toy backbone (schedule and checkpoint in
-# ../_base_/toy_patterns.py). The method's settings are configs/pseudoseg/toy-
-# scenes.py's; only the data and the class count differ
+# ../_base_/toy_patterns.py). The method's settings are
+# configs/pseudoseg/toy-scenes.py's; only the data and the class count differ
 # (tests/test_toy_patterns.py checks it). 4000 iters x 4 labeled images = 250
 # epochs of the labeled set; x 4 unlabeled images = 31 epochs of the unlabeled
 # stream.
