@@ -148,21 +148,33 @@ def make_jobs(configs: Dict[str, str],
     for kind in reversed(KINDS):
         for n in denominators:
             for seed in seeds:
-                key = run_key(kind, n, seed)
                 jobs.append(
-                    dict(
-                        key=key,
-                        kind=kind,
-                        config=configs[kind],
-                        cfg_options=options.get(kind) or None,
-                        data_root=data_root,
-                        denominator=n,
-                        split_dir=f'splits/seed{seed}/1-{n}',
-                        seed=seed,
-                        iters=iters,
-                        threads=1,
-                        work_dir=osp.join(work_root, key.replace('/', '_'))))
+                    make_job(kind, configs[kind],
+                             options.get(kind) or None, data_root, n, seed,
+                             iters, work_root))
     return jobs
+
+
+def make_job(kind: str, config: str, cfg_options: Optional[dict],
+             data_root: str, denominator: int, seed: int, iters: int,
+             work_root: str, **extra) -> dict:
+    """One run for :func:`train_one`: ``kind`` at fraction
+    1/``denominator`` on split seed ``seed``; ``extra`` keys are recorded
+    with it."""
+    key = run_key(kind, denominator, seed)
+    return dict(
+        key=key,
+        kind=kind,
+        config=config,
+        cfg_options=cfg_options,
+        **extra,
+        data_root=data_root,
+        denominator=denominator,
+        split_dir=f'splits/seed{seed}/1-{denominator}',
+        seed=seed,
+        iters=iters,
+        threads=1,
+        work_dir=osp.join(work_root, key.replace('/', '_')))
 
 
 def run_jobs(jobs: List[dict],

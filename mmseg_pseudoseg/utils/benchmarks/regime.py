@@ -12,11 +12,10 @@ file. The criterion:
   that difference above zero;
 - pre-trained beats random init at 1/16 (paired 95% interval above zero).
 """
-import os.path as osp
 from typing import Dict, List, Sequence
 
 from ...evaluation import mean_std, paired_interval
-from .curve import run_key
+from .curve import make_job, run_key
 
 PRETRAINED, RANDOM = 'pretrained', 'random'
 FRACTIONS = (16, 8, 4, 2)
@@ -36,23 +35,11 @@ def make_regime_jobs(config: str, checkpoint: str, checkpoint_sha256: str,
             options = {'model.backbone.init_cfg.checkpoint': checkpoint}
         else:
             options = {'model.backbone.init_cfg': None}
+        sha = checkpoint_sha256 if kind == PRETRAINED else None
         for seed in seeds:
-            key = run_key(kind, n, seed)
             jobs.append(
-                dict(
-                    key=key,
-                    kind=kind,
-                    config=config,
-                    cfg_options=options,
-                    checkpoint_sha256=checkpoint_sha256
-                    if kind == PRETRAINED else None,
-                    data_root=data_root,
-                    denominator=n,
-                    split_dir=f'splits/seed{seed}/1-{n}',
-                    seed=seed,
-                    iters=iters,
-                    threads=1,
-                    work_dir=osp.join(work_root, key.replace('/', '_'))))
+                make_job(kind, config, options, data_root, n, seed, iters,
+                         work_root, checkpoint_sha256=sha))
     return jobs
 
 
