@@ -58,8 +58,8 @@ def test_toy_scenes_are_deterministic_and_labelled(tmp_path):
 
 
 def test_paired_runs_start_from_the_same_segmentor_weights():
-    from mmseg_pseudoseg.utils.benchmarks.curve import (_segmentor_state,
-                                                        weights_fingerprint)
+    from mmseg_pseudoseg.benchmarks.curve import (_segmentor_state,
+                                                  weights_fingerprint)
     prints = []
     for kind in ('supervised', 'pseudoseg'):
         torch.manual_seed(3)
@@ -104,6 +104,28 @@ def _bench(capsys, *argv):
 
 def _finite(values):
     return all(math.isfinite(v) for v in values)
+
+
+def test_default_outputs_stay_out_of_tracked_files():
+    """Without --out/--work-dir/--json nothing a benchmark writes lands in
+    docs/ or checkpoints/ (tracked): only under work_dirs/ (or data/ for a
+    written data set), both ignored by git."""
+    tool = _load_tool()
+    ignored = open(osp.join(REPO, '.gitignore')).read().split()
+    assert 'work_dirs/' in ignored and 'data/' in ignored
+    required = dict(calibration=['--checkpoint', 'x.pth'])
+    checked = 0
+    for name in ('calibration', 'curve', 'step', 'data', 'miou',
+                 'fake-data', 'train', 'per-class', 'pretrain', 'regime'):
+        args = tool.parse_args([name] + required.get(name, []))
+        for key in ('out', 'work_dir', 'json', 'results', 'data_root'):
+            value = getattr(args, key, None)
+            if value is None:
+                continue
+            checked += 1
+            assert value.startswith(('work_dirs/', 'data/')), (
+                name, key, value)
+    assert checked >= 8
 
 
 def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
@@ -211,7 +233,7 @@ def _voc_config_on(tmp_path, ids):
 
 def test_fake_data_writes_the_listed_files_and_spares_real_data(
         tmp_path, capsys):
-    from mmseg_pseudoseg.utils.benchmarks.fake_data import MARKER, listed_files
+    from mmseg_pseudoseg.benchmarks.fake_data import MARKER, listed_files
     ids = dict(
         labeled=['2007_000032', '2007_000039'],
         unlabeled=['2007_000033', '2008_000002', '2007_000039'],
@@ -254,7 +276,7 @@ def test_fake_data_writes_the_listed_files_and_spares_real_data(
 
 
 def test_train_benchmark_times_the_real_loop(toy_root, tmp_path):
-    from mmseg_pseudoseg.utils.benchmarks import train as train_lib
+    from mmseg_pseudoseg.benchmarks import train as train_lib
 
     from .conftest import PSEUDOSEG_TOY, toy_cfg
     cfg = toy_cfg(PSEUDOSEG_TOY, toy_root, tmp_path / 'unused')

@@ -108,7 +108,7 @@ def test_student_t_quantiles_match_the_tables():
 
 
 def test_per_class_summary_by_hand():
-    from mmseg_pseudoseg.utils.benchmarks.per_class import (
+    from mmseg_pseudoseg.benchmarks.per_class import (
         format_per_class, summarise_per_class)
 
     # Seed 0: IoU 8 / (10 + 9 - 8) and 9 / (10 + 11 - 9), mIoU 73.86;

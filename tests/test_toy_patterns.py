@@ -16,8 +16,8 @@ from mmseg_pseudoseg.datasets.pattern_families import (BENCHMARK_FAMILIES,
 from mmseg_pseudoseg.datasets.toy_patterns import (PATTERN_CLASSES,
                                                    draw_pattern_scene)
 from mmseg_pseudoseg.engine.hooks import check_pretrained
-from mmseg_pseudoseg.utils.benchmarks import regime
-from mmseg_pseudoseg.utils.benchmarks.curve import run_key
+from mmseg_pseudoseg.benchmarks import regime
+from mmseg_pseudoseg.benchmarks.curve import run_key
 from .conftest import REPO
 
 PATTERNS = dict(
@@ -93,7 +93,7 @@ def test_patterns_classes_per_image_and_frequency():
 # ----------------------------------------------------------------------
 # Pre-training, loading, and the missing-checkpoint error.
 def _tiny_pretrain(out):
-    from mmseg_pseudoseg.utils.benchmarks.pretrain import pretrain
+    from mmseg_pseudoseg.benchmarks.pretrain import pretrain
     return pretrain(PATTERNS['supervised'], str(out), iters=3, batch=4,
                     num_train=8, num_val=4, seed=0, log=lambda m: None)
 

@@ -67,8 +67,8 @@ from mmengine.runner import Runner
 from mmseg_pseudoseg.datasets import (make_toy_scenes, read_split,
                                       set_data_root)
 from mmseg_pseudoseg.datasets.toy_scenes import write_scene_splits
-from mmseg_pseudoseg.utils.benchmarks import curve as curve_lib
-from mmseg_pseudoseg.utils.benchmarks import plots
+from mmseg_pseudoseg.benchmarks import curve as curve_lib
+from mmseg_pseudoseg.benchmarks import plots
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY = dict(
@@ -152,7 +152,7 @@ def bench_curve(args):
 
 
 def bench_pretrain(args):
-    from mmseg_pseudoseg.utils.benchmarks.pretrain import pretrain
+    from mmseg_pseudoseg.benchmarks.pretrain import pretrain
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     result = pretrain(
         args.config, args.out, iters=args.iters, batch=args.batch,
@@ -168,8 +168,8 @@ def bench_pretrain(args):
 
 def bench_regime(args):
     from mmseg_pseudoseg.datasets import make_toy_patterns
-    from mmseg_pseudoseg.utils.benchmarks import regime
-    from mmseg_pseudoseg.utils.benchmarks.pretrain import file_sha256
+    from mmseg_pseudoseg.benchmarks import regime
+    from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
     if not osp.isfile(args.checkpoint):
         sys.exit(f'{args.checkpoint}: no such checkpoint; make it with '
                  f'`python tools/benchmark.py pretrain --out '
@@ -215,9 +215,9 @@ def bench_calibration(args):
     from mmengine.runner import load_checkpoint
     from mmseg.registry import DATASETS, MODELS
 
-    from mmseg_pseudoseg.utils.benchmarks.calibration import \
+    from mmseg_pseudoseg.benchmarks.calibration import \
         pseudo_label_calibration
-    from mmseg_pseudoseg.utils.benchmarks.report import (
+    from mmseg_pseudoseg.benchmarks.report import (
         format_calibration, format_calibration_history)
     init_default_scope('mmseg')
     cfg = Config.fromfile(args.config)
@@ -288,7 +288,7 @@ def bench_per_class(args):
     from mmengine.runner import load_checkpoint
     from mmseg.registry import MODELS
 
-    from mmseg_pseudoseg.utils.benchmarks import per_class
+    from mmseg_pseudoseg.benchmarks import per_class
     if not osp.isfile(args.results):
         sys.exit(f'{args.results}: no such results file; run '
                  '`tools/benchmark.py curve` first (it writes one)')
@@ -347,8 +347,8 @@ def bench_per_class(args):
 
 
 def bench_step(args):
-    from mmseg_pseudoseg.utils.benchmarks.step import bench_step as run
-    from mmseg_pseudoseg.utils.benchmarks.step import format_step
+    from mmseg_pseudoseg.benchmarks.step import bench_step as run
+    from mmseg_pseudoseg.benchmarks.step import format_step
     init_default_scope('mmseg')
     ps = Config.fromfile(args.pseudoseg_config or TOY['pseudoseg']).model
     sup = Config.fromfile(args.supervised_config or TOY['supervised']).model
@@ -359,8 +359,8 @@ def bench_step(args):
 
 
 def bench_data(args):
-    from mmseg_pseudoseg.utils.benchmarks.data import bench_data as run
-    from mmseg_pseudoseg.utils.benchmarks.data import format_data
+    from mmseg_pseudoseg.benchmarks.data import bench_data as run
+    from mmseg_pseudoseg.benchmarks.data import format_data
     init_default_scope('mmseg')
     cfg = Config.fromfile(args.config)
     ds = cfg.train_dataloader.dataset
@@ -374,7 +374,7 @@ def bench_data(args):
 
 
 def bench_fake_data(args):
-    from mmseg_pseudoseg.utils.benchmarks.fake_data import write_fake_layout
+    from mmseg_pseudoseg.benchmarks.fake_data import write_fake_layout
     init_default_scope('mmseg')
     for path in args.config:
         start = time.perf_counter()
@@ -385,7 +385,7 @@ def bench_fake_data(args):
 
 
 def bench_train(args):
-    from mmseg_pseudoseg.utils.benchmarks import train as train_lib
+    from mmseg_pseudoseg.benchmarks import train as train_lib
     results = []
     names = [osp.splitext(osp.basename(p))[0] for p in args.config]
     if len(set(names)) < len(names):  # e.g. supervised/ and pseudoseg/
@@ -584,7 +584,13 @@ def parse_args(argv=None):
     p = sub.choices['pretrain']
     p.add_argument('--config', default=PATTERNS['supervised'],
                    help='its model\'s backbone is trained')
-    p.add_argument('--out', default='checkpoints/toy_patterns_backbone.pth')
+    p.add_argument('--out',
+                   default='work_dirs/benchmark_pretrain/'
+                   'toy_patterns_backbone.pth',
+                   help='the checkpoint (and its .sha256) to write; '
+                   'the shipped one, which the toy-patterns configs '
+                   'load, is replaced only when named here: '
+                   'checkpoints/toy_patterns_backbone.pth')
     p.add_argument('--iters', type=int, default=4000)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--lr', type=float, default=0.1,

@@ -1,6 +1,6 @@
 """Procedural surface patterns: the classes of the toy patterns benchmark
 set (``toy_patterns.py``) and, disjoint from them, of the backbone's
-pre-training set (``utils/benchmarks/pretrain.py``), as ImageNet's classes
+pre-training set (``benchmarks/pretrain.py``), as ImageNet's classes
 are not VOC's.
 
 Every family is a pure function of a generator and the pixel grid:

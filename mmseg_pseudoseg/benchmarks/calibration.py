@@ -19,11 +19,11 @@ import torch
 import torch.nn as nn
 from mmengine.dataset import pseudo_collate
 
-from ...evaluation import (calibration_bins, confusion_matrix, ece_from_bins,
-                           scores_from_confusion)
-from ...models.utils.cam import image_labels_from_seg
-from ...models.utils.fusion import calibrated_fusion
-from ...models.utils.masks import valid_region_mask
+from ..evaluation import (calibration_bins, confusion_matrix, ece_from_bins,
+                          scores_from_confusion)
+from ..models.utils.cam import image_labels_from_seg
+from ..models.utils.fusion import calibrated_fusion
+from ..models.utils.masks import valid_region_mask
 
 
 class _Accumulator:

@@ -32,9 +32,9 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ...models.segmentors.pseudoseg import _eval_mode
-from ...models.utils.fusion import calibrated_fusion
-from ...models.utils.masks import valid_region_mask
+from ..models.segmentors.pseudoseg import _eval_mode
+from ..models.utils.fusion import calibrated_fusion
+from ..models.utils.masks import valid_region_mask
 
 # Fixed glibc thresholds: blocks over 64 KiB are mmapped and unmapped on
 # free, the heap is trimmed, so the resident set follows live memory.

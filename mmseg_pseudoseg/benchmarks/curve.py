@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ...evaluation import mean_std, paired_interval
+from ..evaluation import mean_std, paired_interval
 
 HISTORY_KEYS = ('unsup_pl_acc', 'unsup_pl_acc_decoder', 'unsup_pl_acc_sgc',
                 'unsup_pl_conf', 'sup_decode.acc_seg', 'sup_sgc.acc_seg')

@@ -15,7 +15,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 import torch
 
-from ...evaluation import confusion_matrix, mean_std, scores_from_confusion
+from ..evaluation import confusion_matrix, mean_std, scores_from_confusion
 
 # A class whose IoU is below this (in %) in a run counts as collapsed.
 COLLAPSED_IOU = 5.0

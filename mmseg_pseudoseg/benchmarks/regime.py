@@ -14,7 +14,7 @@ file. The criterion:
 """
 from typing import Dict, List, Sequence
 
-from ...evaluation import mean_std, paired_interval
+from ..evaluation import mean_std, paired_interval
 from .curve import make_job, run_key
 
 PRETRAINED, RANDOM = 'pretrained', 'random'
