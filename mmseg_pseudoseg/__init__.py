@@ -15,7 +15,7 @@ except ImportError as error:  # not installed with the package: setup.py
         'mmseg_pseudoseg needs mmcv>=2.0.0rc4,<2.2.0, which it does not '
         'install (compiled mmcv and mmcv-lite would replace each other): '
         '`pip install mmcv-lite==2.1.0` on CPU, `mim install mmcv==2.1.0` '
-        'with CUDA; see README, "Install"') from error
+        'with CUDA; see docs/en/get_started.md') from error
 
 # Both must run before mmseg.models is imported / a checkpoint is loaded.
 install_mmcv_ops_shim()

@@ -148,8 +148,9 @@ def test_mobilenet_without_its_sgc_channels_fails_at_build():
 
 
 def test_mobilenet_without_delete_fails(tmp_path):
-    # What README's "_delete_=True" is for: without it the MobileNetV2
-    # dict is merged into ResNet's and receives ResNet's arguments.
+    # What "_delete_=True" is for (docs/en/user_guides/6_backbones.md):
+    # without it the MobileNetV2 dict is merged into ResNet's and receives
+    # ResNet's arguments.
     text = open(MOBILENET).read()
     old = "_delete_=True,  # drop ResNet's keys (depth, num_stages, ...)\n"
     assert text.count(old) == 1

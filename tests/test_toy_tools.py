@@ -1,6 +1,7 @@
-"""README's "Tools at toy scale", run as a user runs them (subprocesses).
+"""docs/en/user_guides/4_train_test.md, "Every tool at toy scale", run as a
+user runs them (subprocesses).
 
-The commands are README's with the test's paths: README trains
+The commands are that page's with the test's paths: the page trains
 configs/pseudoseg/toy.py on data/toy_shapes for 20 + 20 iterations; here a
 config derived from it (tools/derive_config.py: smaller crop, the test's toy
 set, no dataloader workers) trains 2 + 1. tools/train.py, tools/test.py and
@@ -78,7 +79,7 @@ def test_toy_tools_as_in_readme(toy_root, tmp_path):
     assert cfg.train_dataloader.dataset.labeled.pipeline[4].crop_size == \
         (48, 48)
     assert cfg.val_dataloader.dataset.data_root == toy_root
-    # What the primitives will carry (the README snippet): the config
+    # What the primitives will carry (the docs' snippet): the config
     # check, pictures of pseudo labels, the toy leaves' top-level
     # variables set to what they use.
     cfg.custom_hooks = [

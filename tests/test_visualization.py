@@ -143,7 +143,8 @@ def test_visualize_tool_draws_a_checkpoint(toy_root, tmp_path):
         for p in images
     ]
     out = tmp_path / 'pictures'
-    # The command of README's "Look at pseudo labels", on the test's data.
+    # The command of docs/en/user_guides/7_visualization.md, on the test's
+    # data.
     result = subprocess.run(
         [
             sys.executable, 'tools/visualize_pseudo_labels.py',

@@ -5,9 +5,10 @@ without CUDA switch to gloo, a CPU DDP wrapper and BN (see
 mmseg_pseudoseg.utils.adapt_cfg_for_device), so tools/dist_train.sh works on
 CPU as well as on GPUs.
 
-Reliability (see README, "Reliability"): unless the config configures them,
-``NonFiniteGuardHook`` (stop on a NaN/inf loss, gradient or weight before it
-is stepped on or saved) and ``RNGStateHook`` (bit-exact resume) are added.
+Reliability (docs/en/advanced_guides/reliability.md): unless the config
+configures them, ``NonFiniteGuardHook`` (stop on a NaN/inf loss, gradient
+or weight before it is stepped on or saved) and ``RNGStateHook`` (bit-exact
+resume) are added.
 A plain ``CheckpointHook`` becomes an ``AtomicCheckpointHook`` (same
 arguments): a process killed while saving leaves no partial checkpoint.
 ``--resume`` resumes from the newest checkpoint in the work dir that reads,

@@ -10,7 +10,8 @@ toy_data_root = 'data/toy_patterns'
 toy_num_classes = 11  # background + 10 patterns
 toy_split = 'splits/1-8'  # 64 of 512 train images labeled
 # The pre-trained backbone; make it with
-# `python tools/benchmark.py pretrain --out <this path>` (README).
+# `python tools/benchmark.py pretrain --out <this path>`
+# (docs/en/benchmarks/toy_patterns.md).
 # PretrainedCheckHook stops a run before any work if the file is missing or
 # its keys do not match the backbone's (mmengine's Pretrained init would
 # load a partial match with a warning).

@@ -47,7 +47,7 @@ test_dataloader = toy_test_dataloader
 # predicted as one class). 2,000 is what lets tools/benchmark.py curve (40
 # runs) finish within 60 minutes on 2 CPU cores; lr 0.1 rather than 0.05
 # because in a pilot at 2,000 iterations it scored higher for both methods
-# at 1/2 (README, Benchmarks).
+# at 1/2 (docs/en/benchmarks/toy_scenes.md).
 toy_max_iters = 2000
 optim_wrapper = dict(optimizer=dict(lr=0.1))
 train_cfg = dict(max_iters=toy_max_iters, val_interval=toy_max_iters)

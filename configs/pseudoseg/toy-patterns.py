@@ -18,7 +18,8 @@ model = dict(
     # forward normalises with its own batch statistics but leaves BN
     # running statistics alone. On the toy model (random init, momentum
     # 0.1) running statistics averaged over colour-jittered strong batches
-    # cost 21 mIoU at evaluation on the toy shapes set (see README).
+    # cost 21 mIoU at evaluation on the toy shapes set
+    # (docs/en/methods/pseudoseg.md, deviations).
     strong_updates_bn_stats=False)
 train_dataloader = dict(
     batch_size=4,

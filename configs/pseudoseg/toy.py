@@ -13,7 +13,7 @@ model = dict(
     # batch statistics but leaves BN running statistics alone. Averaged
     # into BN's running statistics (momentum 0.1, random init), the
     # colour-jittered strong batches cost 21 mIoU at evaluation here
-    # (seed 0: 30.6 with updates, 51.9 without; see README).
+    # (seed 0: 30.6 with updates, 51.9 without; docs/en/methods/pseudoseg.md).
     strong_updates_bn_stats=False)
 train_dataloader = dict(
     batch_size=4,

@@ -6,7 +6,8 @@
 # strong view's box is excluded from the loss, which a labeled image's
 # label map would have to mark with 255; colour jitter is the part that
 # changes what the model sees everywhere. Run it with
-# `tools/benchmark.py curve --supervised-config` (README, Benchmarks).
+# `tools/benchmark.py curve --supervised-config`
+# (docs/en/benchmarks/toy_scenes.md).
 _base_ = ['./toy-scenes.py']
 train_dataloader = dict(
     dataset=dict(pipeline=[
