@@ -1,3 +1,4 @@
 from .pseudoseg import PseudoSeg
+from .semi_base import SemiBaseSegmentor
 
-__all__ = ['PseudoSeg']
+__all__ = ['PseudoSeg', 'SemiBaseSegmentor']
