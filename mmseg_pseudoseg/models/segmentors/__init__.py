@@ -1,4 +1,5 @@
 from .pseudoseg import PseudoSeg
 from .semi_base import SemiBaseSegmentor
+from .unimatch import UniMatch
 
-__all__ = ['PseudoSeg', 'SemiBaseSegmentor']
+__all__ = ['PseudoSeg', 'SemiBaseSegmentor', 'UniMatch']
