@@ -176,11 +176,16 @@ class RandomColorJitter(BaseTransform):
         if not 0.0 <= prob <= 1.0:
             raise ValueError(
                 f'RandomColorJitter.prob must be in [0, 1], got {prob}')
-        self.ranges = dict(
+        # As torchvision, an op with 0 is skipped (not applied with a
+        # neutral parameter: the uint8 HSV round trip of hue is lossy).
+        ranges = dict(
             brightness=(max(0.0, 1 - brightness), 1 + brightness),
             contrast=(max(0.0, 1 - contrast), 1 + contrast),
             saturation=(max(0.0, 1 - saturation), 1 + saturation),
             hue=(-hue, hue))
+        values = dict(brightness=brightness, contrast=contrast,
+                      saturation=saturation, hue=hue)
+        self.ranges = {k: v for k, v in ranges.items() if values[k] > 0}
         self.prob = prob
 
     @cache_randomness
@@ -188,9 +193,9 @@ class RandomColorJitter(BaseTransform):
         """The ops in a random order with their parameters, or []."""
         if np.random.random_sample() >= self.prob:
             return []
-        order = np.random.permutation(len(self.OPS))
-        return [(self.OPS[i], float(np.random.uniform(*self.ranges[
-            self.OPS[i]]))) for i in order]
+        order = [self.OPS[i] for i in np.random.permutation(len(self.OPS))]
+        return [(name, float(np.random.uniform(*self.ranges[name])))
+                for name in order if name in self.ranges]
 
     def transform(self, results: dict) -> dict:
         img = results['img']
