@@ -68,7 +68,8 @@ def _segmentor_cfg(model: ConfigDict, source: str) -> ConfigDict:
             f'{source}: model.test_head={model.test_head!r} predicts with '
             'the SGC head, which a plain EncoderDecoder does not have; '
             "export with model.test_head='decode_head'")
-    from ..models.segmentors.pseudoseg import _multi_branch_preprocessor
+    from ..models.segmentors.semi_base import \
+        multi_branch_preprocessor as _multi_branch_preprocessor
     seg = copy.deepcopy(model.segmentor)
     # The preprocessor PseudoSeg uses, unwrapped from its multi-branch one.
     seg.data_preprocessor = _multi_branch_preprocessor(

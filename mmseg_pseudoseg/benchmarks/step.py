@@ -32,7 +32,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ..models.segmentors.pseudoseg import _eval_mode
+from ..models.segmentors.semi_base import eval_mode as _eval_mode
 from ..models.utils.fusion import calibrated_fusion
 from ..models.utils.masks import valid_region_mask
 

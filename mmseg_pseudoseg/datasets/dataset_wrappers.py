@@ -2,6 +2,8 @@
 import os.path as osp
 from typing import List
 
+import numpy as np
+
 from mmseg.registry import DATASETS
 from mmseg.utils import ConfigType
 from torch.utils.data import Dataset
@@ -53,15 +55,29 @@ class MixedDataset(Dataset):
     smaller) labeled set repeats.
 
     The labeled pipeline must end with ``PackSegInputs``; the unlabeled one
-    with ``StrongView`` and ``PackWeakStrongSegInputs``.
+    with ``StrongView`` and ``PackWeakStrongSegInputs`` (PseudoSeg) or
+    ``PackMultiViewSegInputs`` (UniMatch: ``weak``, ``strong1``, ...).
+
+    With ``with_mix`` each item also carries a second unlabeled sample, the
+    mix batch of UniMatch and FixMatch, whose branches are the unlabeled
+    ones prefixed ``mix_`` (``mix_weak``, ``mix_strong1``, ...). It is
+    unlabeled sample ``j``, ``j`` drawn uniformly from numpy's global RNG
+    (seeded per worker by mmengine), independently of the sampler: the
+    release draws it from a second, independently shuffled loader of the
+    same unlabeled set.
 
     Args:
         labeled (dict): Config of the labeled dataset.
         unlabeled (dict): Config of the unlabeled dataset.
+        with_mix (bool): Add the mix sample. Defaults to False.
     """
 
-    def __init__(self, labeled: ConfigType, unlabeled: ConfigType) -> None:
+    def __init__(self,
+                 labeled: ConfigType,
+                 unlabeled: ConfigType,
+                 with_mix: bool = False) -> None:
         super().__init__()
+        self.with_mix = bool(with_mix)
         self.split_files = dict(
             labeled=_split_file(labeled), unlabeled=_split_file(unlabeled))
         for name, path in self.split_files.items():
@@ -114,16 +130,28 @@ class MixedDataset(Dataset):
 
     def __getitem__(self, idx: int) -> dict:
         sup = self.labeled[idx % len(self.labeled)]
-        unsup = self.unlabeled[idx % len(self.unlabeled)]
-        if not isinstance(unsup.get('inputs'), dict) or \
-                set(unsup['inputs']) != {'weak', 'strong'}:
-            raise TypeError('MixedDataset.unlabeled pipeline must end with '
-                            'PackWeakStrongSegInputs (got inputs of type '
-                            f'{type(unsup.get("inputs")).__name__})')
+        unsup = self._unlabeled(idx % len(self.unlabeled))
         if isinstance(sup.get('inputs'), dict):
             raise TypeError('MixedDataset.labeled pipeline must end with '
                             'PackSegInputs')
-        return dict(
-            inputs=dict(sup=sup['inputs'], **unsup['inputs']),
-            data_samples=dict(
-                sup=sup['data_samples'], **unsup['data_samples']))
+        inputs = dict(sup=sup['inputs'], **unsup['inputs'])
+        data_samples = dict(sup=sup['data_samples'], **unsup['data_samples'])
+        if self.with_mix:
+            mix = self._unlabeled(np.random.randint(len(self.unlabeled)))
+            for name in unsup['inputs']:
+                inputs[f'mix_{name}'] = mix['inputs'][name]
+                data_samples[f'mix_{name}'] = mix['data_samples'][name]
+        return dict(inputs=inputs, data_samples=data_samples)
+
+    def _unlabeled(self, idx: int) -> dict:
+        """Unlabeled sample ``idx``, checked to have a weak and a strong
+        view."""
+        unsup = self.unlabeled[idx]
+        views = unsup.get('inputs')
+        if not isinstance(views, dict) or 'weak' not in views or \
+                not any(v.startswith('strong') for v in views):
+            raise TypeError('MixedDataset.unlabeled pipeline must end with '
+                            'PackWeakStrongSegInputs or '
+                            'PackMultiViewSegInputs (got inputs of type '
+                            f'{type(views).__name__})')
+        return unsup

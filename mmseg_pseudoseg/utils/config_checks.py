@@ -177,6 +177,9 @@ def _crop_sizes(cfg: Any) -> 'OrderedDict[str, tuple]':
         elif transform['type'] == 'CutOut' and \
                 transform.get('pad_to') is not None:
             sizes[f'{key}.pad_to'] = tuple(transform['pad_to'])
+        elif transform['type'] == 'RandomCutMixBox' and \
+                'crop_size' in transform:
+            sizes[f'{key}.crop_size'] = tuple(transform['crop_size'])
     return sizes
 
 
@@ -189,7 +192,8 @@ def check_config(cfg: Any,
     ``num_classes`` (decode, auxiliary, SGC; the backbone left out) and
     every pipeline transform's ``num_classes`` (``ValidateSegMap``,
     ``LoadImageLevelLabels``) agree; (2) the model's preprocessor size, the
-    train pipelines' ``RandomCrop.crop_size`` and ``CutOut.pad_to`` agree;
+    train pipelines' ``RandomCrop.crop_size``, ``CutOut.pad_to`` and
+    ``RandomCutMixBox.crop_size`` agree;
     (3) each of ``top_level_keys`` present at the top level agrees with the
     keys it is meant to set (``num_classes`` with (1), ``crop_size`` with
     (2), ``data_root`` with at least one dataset's ``data_root``).

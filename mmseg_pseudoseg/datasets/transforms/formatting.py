@@ -1,4 +1,6 @@
-"""Packing of the two unlabeled views."""
+"""Packing of the unlabeled views."""
+from typing import Dict
+
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
@@ -47,3 +49,64 @@ class PackWeakStrongSegInputs(BaseTransform):
         return dict(
             inputs=dict(weak=weak['inputs'], strong=strong['inputs']),
             data_samples=samples)
+
+
+@TRANSFORMS.register_module()
+class PackMultiViewSegInputs(BaseTransform):
+    """Pack several views of one unlabeled crop into named branches.
+
+    Output: ``dict(inputs={view: T}, data_samples={view: S})`` with one
+    branch per entry of ``views``. Every data sample carries the crop's
+    metainfo (``img_shape``: the valid region before padding); a view named
+    in ``boxes`` also carries ``cutmix_box`` (from
+    :class:`RandomCutMixBox`, None when none was drawn). For UniMatch:
+    ``weak``, ``strong1``, ``strong2``; ``gt_sem_seg``, if the pipeline
+    loaded labels, serves only diagnostics.
+
+    Required Keys: the images of ``views``. Optional Keys: the boxes of
+    ``boxes``, gt_seg_map.
+
+    Args:
+        views (dict[str, str]): Branch name -> results key of its image.
+            Defaults to UniMatch's ``weak``/``strong1``/``strong2`` from
+            ``img``/``img_strong1``/``img_strong2``.
+        boxes (dict[str, str]): Branch name -> results key of its CutMix
+            box. Defaults to ``strong1``/``strong2`` from
+            ``cutmix_box1``/``cutmix_box2``.
+        meta_keys (tuple): Passed to ``PackSegInputs``.
+    """
+
+    def __init__(self,
+                 views: Dict[str, str] = dict(
+                     weak='img', strong1='img_strong1',
+                     strong2='img_strong2'),
+                 boxes: Dict[str, str] = dict(
+                     strong1='cutmix_box1', strong2='cutmix_box2'),
+                 meta_keys=PackSegInputs().meta_keys) -> None:
+        unknown = set(boxes) - set(views)
+        if unknown:
+            raise ValueError('PackMultiViewSegInputs.boxes names views '
+                             f'{sorted(unknown)} that views lacks')
+        self.views = dict(views)
+        self.boxes = dict(boxes)
+        self.pack = PackSegInputs(meta_keys=meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        missing = [
+            key for key in list(self.views.values()) +
+            list(self.boxes.values()) if key not in results
+        ]
+        if missing:
+            raise KeyError(
+                f'PackMultiViewSegInputs: {results.get("img_path")} has no '
+                f'{missing}; make them earlier in the pipeline (StrongView '
+                "with to_key=..., RandomCutMixBox with key=...)")
+        inputs, samples = {}, {}
+        for view, key in self.views.items():
+            packed = self.pack(dict(results, img=results[key]))
+            inputs[view] = packed['inputs']
+            samples[view] = packed['data_samples']
+            if view in self.boxes:
+                samples[view].set_metainfo(
+                    dict(cutmix_box=results[self.boxes[view]]))
+        return dict(inputs=inputs, data_samples=samples)

@@ -228,24 +228,34 @@ class StrongView(BaseTransform):
     after :class:`SameGeometry` has cropped and flipped both views,
     ``StrongView([CutOut], from_key='img_strong')``.
 
-    Required Keys: img (and img_strong with ``from_key='img_strong'``).
-    Added Keys: img_strong, and the sub-pipeline's.
+    UniMatch makes two strong views of the same crop, each its own
+    ``StrongView`` with ``to_key='img_strong1'`` / ``'img_strong2'``.
+
+    Required Keys: img (and ``to_key`` with ``from_key=to_key``).
+    Added Keys: ``to_key``, and the sub-pipeline's.
 
     Args:
         transforms (list[dict]): Photometric transforms.
         from_key (str): The image the sub-pipeline starts from: ``'img'``
-            (a new strong view of the weak one) or ``'img_strong'`` (more
+            (a new strong view of the weak one) or ``to_key`` (more
             transforms on the strong view). Defaults to ``'img'``.
+        to_key (str): Where the strong view goes. Defaults to
+            ``'img_strong'``.
     """
 
-    FROM_KEYS = ('img', 'img_strong')
-
-    def __init__(self, transforms: List[dict], from_key: str = 'img') -> None:
-        if from_key not in self.FROM_KEYS:
+    def __init__(self,
+                 transforms: List[dict],
+                 from_key: str = 'img',
+                 to_key: str = 'img_strong') -> None:
+        if not to_key.startswith('img_'):
+            raise ValueError('StrongView.to_key must name an image other '
+                             f"than img ('img_...'), got {to_key!r}")
+        if from_key not in ('img', to_key):
             raise ValueError(f'StrongView.from_key must be one of '
-                             f'{self.FROM_KEYS}, got {from_key!r}')
+                             f"('img', {to_key!r}), got {from_key!r}")
         self.transforms = Compose(transforms)
         self.from_key = from_key
+        self.to_key = to_key
 
     def transform(self, results: dict) -> dict:
         if self.from_key not in results:
@@ -268,12 +278,12 @@ class StrongView(BaseTransform):
                 f'{results["img"].shape} to {strong["img"].shape}')
         for key in strong.keys() - results.keys():
             results[key] = strong[key]
-        results['img_strong'] = strong['img']
+        results[self.to_key] = strong['img']
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(transforms={self.transforms}, '
-                f'from_key={self.from_key!r})')
+                f'from_key={self.from_key!r}, to_key={self.to_key!r})')
 
 
 @TRANSFORMS.register_module()

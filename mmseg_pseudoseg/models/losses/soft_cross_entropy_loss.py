@@ -3,6 +3,7 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -14,8 +15,12 @@ def soft_cross_entropy(logits: Tensor,
                        ) -> Tensor:
     """``sum(weight * -sum_k target_k log_softmax(logits)_k) / avg_factor``.
 
-    Shapes: B batch, K classes, H, W spatial. Reduces over K per pixel, then
-    sums over the whole batch (B, H, W) and divides by ``avg_factor``.
+    Shapes: B batch, K classes, H, W spatial. ``target`` is either
+    distributions (B, K, H, W) or hard labels (B, H, W), integers in
+    [0, K), whose per-pixel loss is ``-log_softmax(logits)[label]``
+    (UniMatch's ``CrossEntropyLoss(reduction='none')``). Reduces over K
+    per pixel, then sums over the whole batch (B, H, W) and divides by
+    ``avg_factor``.
     PseudoSeg passes the kept pixels as ``weight`` and the number of pixels
     inside the image and outside the CutOut box as ``avg_factor`` (the
     release's normaliser, which a confidence threshold does not change).
@@ -23,8 +28,8 @@ def soft_cross_entropy(logits: Tensor,
 
     Args:
         logits (Tensor): (B, K, H, W).
-        target (Tensor): (B, K, H, W) distributions (no gradient flows
-            into them).
+        target (Tensor): (B, K, H, W) distributions or (B, H, W) labels
+            (no gradient flows into them).
         weight (Tensor, optional): (B, H, W) bool or float pixel weights;
             all ones if None.
         avg_factor (Tensor | float, optional): The divisor; defaults to
@@ -33,11 +38,19 @@ def soft_cross_entropy(logits: Tensor,
     Returns:
         Tensor: Scalar loss.
     """
-    if logits.shape != target.shape:
+    hard = not target.is_floating_point()
+    expected = logits.shape[:1] + logits.shape[2:] if hard else logits.shape
+    if target.shape != expected:
         raise ValueError(f'logits {tuple(logits.shape)} and target '
-                         f'{tuple(target.shape)} must have the same shape')
-    pixel_loss = -(target.detach() *
-                   torch.log_softmax(logits.float(), dim=1)).sum(1)
+                         f'{tuple(target.shape)} must have the same shape '
+                         '(or target be (B, H, W) labels)')
+
+    if hard:
+        pixel_loss = F.cross_entropy(
+            logits.float(), target.long(), reduction='none')
+    else:
+        pixel_loss = -(target.detach() *
+                       torch.log_softmax(logits.float(), dim=1)).sum(1)
     if weight is not None:
         pixel_loss = pixel_loss * weight.to(pixel_loss.dtype)
     if avg_factor is None:

@@ -1,3 +1,5 @@
 from .pseudoseg import PseudoSeg
+from .semi_base import SemiBaseSegmentor
+from .unimatch import UniMatch
 
-__all__ = ['PseudoSeg']
+__all__ = ['PseudoSeg', 'SemiBaseSegmentor', 'UniMatch']

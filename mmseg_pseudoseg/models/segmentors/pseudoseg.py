@@ -1,12 +1,9 @@
 """PseudoSeg: semi-supervised wrapper around an mmseg EncoderDecoder."""
-import copy
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from mmseg.models.segmentors import BaseSegmentor, EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
@@ -14,11 +11,14 @@ from torch import Tensor
 
 from ...utils.model_checks import check_head_channels
 from ..utils.fusion import calibrated_fusion
-from ..utils.masks import valid_region_mask
+from .semi_base import (SemiBaseSegmentor, eval_mode,
+                        multi_branch_preprocessor, rename_loss_dict)
 
-_MULTI_BRANCH = 'MultiBranchSegDataPreProcessor'
 PSEUDO_SOURCES = ('fused', 'sgc', 'decoder')
 TEST_HEADS = ('decode_head', 'sgc_head')
+# The names other modules of the package import from here.
+_eval_mode = eval_mode
+_multi_branch_preprocessor = multi_branch_preprocessor
 
 
 @contextmanager
@@ -40,48 +40,8 @@ def _running_stats_frozen(module: nn.Module, frozen: bool) -> Iterator[None]:
             m.momentum = momentum
 
 
-@contextmanager
-def _eval_mode(*modules: Optional[nn.Module]) -> Iterator[None]:
-    """Put modules in eval mode (BN running statistics, no dropout) and
-    restore each one's mode afterwards."""
-    modules = [m for m in modules if m is not None]
-    modes = [m.training for m in modules]
-    for m in modules:
-        m.eval()
-    try:
-        yield
-    finally:
-        for m, mode in zip(modules, modes):
-            m.train(mode)
-
-
-def _prefixed(losses: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor]:
-    """Return a new dict with every key prefixed."""
-    return {f'{prefix}{k}': v for k, v in losses.items()}
-
-
-def _multi_branch_preprocessor(given: OptConfigType,
-                               inner: OptConfigType) -> dict:
-    """Choose the preprocessor config and wrap it for several branches.
-
-    The segmentor's own preprocessor (``inner``) wins over a plain one given
-    to PseudoSeg: mmengine's Runner fills ``model.data_preprocessor`` from
-    the top-level ``data_preprocessor`` variable of mmseg's _base_ model
-    file, which lacks the crop size that configs set on the segmentor. An
-    explicit ``MultiBranchSegDataPreProcessor`` is used as it is.
-    """
-    if given is not None and given.get('type') == _MULTI_BRANCH:
-        return given
-    chosen = inner if inner is not None else given
-    if chosen is None:
-        raise ValueError('PseudoSeg needs a data_preprocessor: set '
-                         'model.data_preprocessor or '
-                         'model.segmentor.data_preprocessor')
-    return dict(type=_MULTI_BRANCH, data_preprocessor=chosen)
-
-
 @MODELS.register_module()
-class PseudoSeg(BaseSegmentor):
+class PseudoSeg(SemiBaseSegmentor):
     """PseudoSeg semi-supervised segmentor.
 
     From `PseudoSeg: Designing Pseudo Labels for Semantic Segmentation
@@ -102,9 +62,11 @@ class PseudoSeg(BaseSegmentor):
        pixels inside the image and outside the CutOut box, divided by
        their number (keys ``unsup_*``).
 
-    Prediction is the wrapped segmentor's (or the SGC head's, with
-    ``test_head='sgc_head'``), and a stock mmseg checkpoint of that
-    segmentor loads into this model.
+    Steps 1, 2-4 and 5 are the three steps of
+    :class:`SemiBaseSegmentor`; batches have the branches ``sup``, ``weak``
+    and ``strong``. Prediction is the wrapped segmentor's (or the SGC
+    head's, with ``test_head='sgc_head'``), and a stock mmseg checkpoint of
+    that segmentor loads into this model.
 
     Args:
         segmentor (dict): Config of an ``EncoderDecoder`` (or subclass).
@@ -154,6 +116,8 @@ class PseudoSeg(BaseSegmentor):
             wrapped segmentor when set (``init_model`` sets None).
     """
 
+    branches = ('sup', 'weak', 'strong')
+
     def __init__(self,
                  segmentor: ConfigType,
                  sgc_head: OptConfigType = None,
@@ -173,20 +137,12 @@ class PseudoSeg(BaseSegmentor):
                  train_cfg: OptConfigType = None) -> None:
         self._check_args(unsup_weight, temperature, pseudo_src,
                          confidence_threshold, test_head, sgc_head)
-        segmentor = copy.deepcopy(segmentor)
-        for key, value in (('pretrained', pretrained),
-                           ('train_cfg', train_cfg)):
-            if value is not None:
-                segmentor[key] = value
         super().__init__(
-            data_preprocessor=_multi_branch_preprocessor(
-                data_preprocessor, segmentor.pop('data_preprocessor', None)),
-            init_cfg=init_cfg)
-
-        self.segmentor = MODELS.build(segmentor)
-        if not isinstance(self.segmentor, EncoderDecoder):
-            raise TypeError('PseudoSeg.segmentor must build an EncoderDecoder'
-                            f', got {type(self.segmentor).__name__}')
+            segmentor=segmentor,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            pretrained=pretrained,
+            train_cfg=train_cfg)
         # Forked RNG: building the heads leaves the random state as it was,
         # so init_weights gives the segmentor exactly the initialisation a
         # plain EncoderDecoder gets from the same seed (paired baselines).
@@ -214,9 +170,6 @@ class PseudoSeg(BaseSegmentor):
             raise ValueError('PseudoSeg.cls_on_unlabeled trains the SGC '
                              "head's classifier: set model.sgc_head")
         self.test_head = test_head
-        # Set by PseudoLabelFusionHook (ramp-up); 1.0 without the hook.
-        self.unsup_scale = 1.0
-        self._pl_stats: Dict[str, Tensor] = {}
 
     @staticmethod
     def _check_args(unsup_weight, temperature, pseudo_src,
@@ -244,88 +197,58 @@ class PseudoSeg(BaseSegmentor):
                 f'{pseudo_src!r}, test_head={test_head!r})')
 
     # ------------------------------------------------------------------
-    # Small API used by PseudoLabelFusionHook.
-    @property
-    def num_classes(self) -> int:
-        """int: K, classes of the decode head including background."""
-        return self.segmentor.decode_head.num_classes
-
-    def set_unsup_scale(self, scale: float) -> None:
-        """Set the ramp factor in [0, 1] applied to ``unsup_weight``."""
-        if not 0.0 <= scale <= 1.0:
-            raise ValueError(f'unsup scale must be in [0, 1], got {scale}')
-        self.unsup_scale = float(scale)
-
-    def pseudo_label_stats(self) -> Dict[str, Tensor]:
-        """Detached statistics of the last batch of pseudo labels.
-
-        Returns:
-            dict[str, Tensor]: ``class_hist`` (K,) pixel counts of kept
-            pseudo labels per class, ``conf_sum`` and ``valid_pixels`` over
-            kept pixels, ``total_pixels`` (pixels inside the image and
-            outside CutOut). Empty before the first step.
-        """
-        return dict(self._pl_stats)
-
-    # ------------------------------------------------------------------
     # Training.
-    def loss(self, inputs: Dict[str, Tensor],
-             data_samples: Dict[str, SampleList]) -> Dict[str, Tensor]:
-        """Supervised losses, pseudo labels from the weak view, consistency
-        loss on the strong view.
+    def loss_by_gt_labels(self, inputs: Dict[str, Tensor],
+                          data_samples: Dict[str, SampleList],
+                          ctx: dict) -> Dict[str, Tensor]:
+        """Step 1: :meth:`supervised_loss` of the ``sup`` branch."""
+        return self.supervised_loss(inputs['sup'], data_samples['sup'])
 
-        Args:
-            inputs (dict[str, Tensor]): ``sup``, ``weak``, ``strong``
-                batches, each (B, 3, H, W).
-            data_samples (dict[str, list[SegDataSample]]): Same keys.
+    def get_pseudo_labels(self, inputs: Dict[str, Tensor],
+                          data_samples: Dict[str, SampleList],
+                          ctx: dict) -> Tuple[dict, Dict[str, Tensor]]:
+        """Step 2: :meth:`pseudo_labels` of the ``weak`` branch.
 
         Returns:
-            dict[str, Tensor]: ``sup_*`` and ``unsup_*`` losses and
-            diagnostics (diagnostics have no ``loss`` in their key).
+            tuple: ``dict(probs, keep, region)`` for step 3 and the
+            diagnostics (with ``cls_on_unlabeled`` first the classifier's
+            loss on the weak view, ``sgc.loss_cls``).
         """
-        missing = {'sup', 'weak', 'strong'} - set(inputs)
-        if missing:
-            raise KeyError(f'PseudoSeg.loss: batch lacks branches '
-                           f'{sorted(missing)}; train it with MixedDataset')
-        losses = _prefixed(
-            self.supervised_loss(inputs['sup'], data_samples['sup']), 'sup_')
-        weak_feats = None
+        extra, weak_feats = {}, None
         if self.cls_on_unlabeled:
             # Pass 2 with gradient: the classifier's BCE on the image-labeled
             # weak view; its features also give the decoder logits.
             weak_feats = self.segmentor.extract_feat(inputs['weak'])
-            losses['unsup_sgc.loss_cls'] = self.sgc_head.cls_loss(
+            extra['sgc.loss_cls'] = self.sgc_head.cls_loss(
                 weak_feats, self._given_image_labels(data_samples['weak']))
             weak_feats = [x.detach() for x in weak_feats]
         # In the image, outside the strong view's CutOut box.
-        region = valid_region_mask(data_samples['strong'],
-                                   inputs['strong'].shape[2:],
-                                   inputs['strong'].device)
+        region = self.valid_region(data_samples['strong'], inputs['strong'])
         probs, keep, diagnostics = self.pseudo_labels(
             inputs['weak'], data_samples['weak'], region, weak_feats)
-        losses.update(_prefixed(diagnostics, 'unsup_'))
-        losses.update(
-            _prefixed(
-                self.unsupervised_loss(inputs['strong'], probs, keep,
-                                       region), 'unsup_'))
-        return losses
+        extra.update(diagnostics)
+        return dict(probs=probs, keep=keep, region=region), extra
+
+    def loss_by_pseudo_labels(self, inputs: Dict[str, Tensor],
+                              data_samples: Dict[str, SampleList],
+                              pseudo: dict, ctx: dict) -> Dict[str, Tensor]:
+        """Step 5: :meth:`unsupervised_loss` of the ``strong`` branch."""
+        return self.unsupervised_loss(inputs['strong'], pseudo['probs'],
+                                      pseudo['keep'], pseudo['region'])
 
     def supervised_loss(self, inputs: Tensor,
                         data_samples: SampleList) -> Dict[str, Tensor]:
         """Segmentor, classifier and SGC losses from one backbone pass."""
         seg = self.segmentor
         x = seg.extract_feat(inputs)
-        losses = seg._decode_head_forward_train(x, data_samples)
-        if seg.with_auxiliary_head:
-            losses.update(seg._auxiliary_head_forward_train(x, data_samples))
+        losses = self.segmentor_losses(x, data_samples)
         if self.sgc_head is not None:
-            losses.update(
-                _prefixed(
-                    self.sgc_head.loss(
-                        x,
-                        data_samples,
-                        seg.train_cfg,
-                        with_cls_loss=not self.cls_on_unlabeled), 'sgc.'))
+            sgc_losses = self.sgc_head.loss(
+                x,
+                data_samples,
+                seg.train_cfg,
+                with_cls_loss=not self.cls_on_unlabeled)
+            losses.update(rename_loss_dict('sgc.', sgc_losses))
         return losses
 
     def _given_image_labels(self, data_samples: SampleList) -> Tensor:
@@ -368,12 +291,7 @@ class PseudoSeg(BaseSegmentor):
         probs = maps['probs']
         conf, labels = probs.max(dim=1)
         keep = region & (conf >= self.confidence_threshold)
-        self._pl_stats = dict(
-            class_hist=torch.bincount(
-                labels[keep], minlength=self.num_classes).float(),
-            conf_sum=conf[keep].sum(),
-            valid_pixels=keep.sum().float(),
-            total_pixels=region.sum().float())
+        self.record_pseudo_label_stats(labels, conf, keep, region)
         n_region = region.sum().clamp_min(1)
         diagnostics = dict(
             pl_conf=conf[region].sum() / n_region,
@@ -437,7 +355,7 @@ class PseudoSeg(BaseSegmentor):
         seg = self.segmentor
         feats = train_feats
         if self.weak_inference_pass:
-            with _eval_mode(seg.backbone, getattr(seg, 'neck', None)):
+            with eval_mode(seg.backbone, getattr(seg, 'neck', None)):
                 feats = seg.extract_feat(inputs)
         labels = self.sgc_head.given_image_labels(data_samples)
         if labels is None:
@@ -459,19 +377,6 @@ class PseudoSeg(BaseSegmentor):
             for name, pred in predictions.items()
         }
 
-    def _resize(self,
-                x: Tensor,
-                size,
-                align_corners: Optional[bool] = None) -> Tensor:
-        """Bilinear resize of (B, C, h, w) maps, by default as the decode
-        head resizes its logits."""
-        if tuple(x.shape[2:]) == tuple(size):
-            return x
-        if align_corners is None:
-            align_corners = self.segmentor.decode_head.align_corners
-        return F.interpolate(
-            x, size=size, mode='bilinear', align_corners=align_corners)
-
     def unsupervised_loss(self, inputs: Tensor, probs: Tensor, keep: Tensor,
                           region: Tensor) -> Dict[str, Tensor]:
         """Weighted consistency loss of the strong view.
@@ -491,7 +396,7 @@ class PseudoSeg(BaseSegmentor):
             weight=logits.new_tensor(weight))
 
     # ------------------------------------------------------------------
-    # Inference: the wrapped segmentor (or its SGC head).
+    # Inference: the wrapped segmentor's, or its SGC head's.
     def predict(self,
                 inputs: Tensor,
                 data_samples: OptSampleList = None) -> SampleList:
@@ -510,42 +415,3 @@ class PseudoSeg(BaseSegmentor):
             return seg.predict(inputs, data_samples)
         finally:
             seg.decode_head = decode_head
-
-    def _forward(self,
-                 inputs: Tensor,
-                 data_samples: OptSampleList = None) -> Tensor:
-        """Raw decoder output of the wrapped segmentor."""
-        return self.segmentor._forward(inputs, data_samples)
-
-    def extract_feat(self, inputs: Tensor) -> List[Tensor]:
-        """Backbone (and neck) features of the wrapped segmentor."""
-        return self.segmentor.extract_feat(inputs)
-
-    def encode_decode(self, inputs: Tensor,
-                      batch_img_metas: List[dict]) -> Tensor:
-        """Logits at input size from the wrapped segmentor."""
-        return self.segmentor.encode_decode(inputs, batch_img_metas)
-
-    # ------------------------------------------------------------------
-    def _load_from_state_dict(self, state_dict: dict, prefix: str,
-                              local_metadata: dict, strict: bool,
-                              missing_keys: list, unexpected_keys: list,
-                              error_msgs: list) -> None:
-        """Accept stock checkpoints of the wrapped segmentor.
-
-        Keys of a plain ``EncoderDecoder`` (``backbone.*``,
-        ``decode_head.*``, ...) are moved under ``segmentor.`` in place
-        before the children read them; PseudoSeg checkpoints pass through.
-        """
-        inner = prefix + 'segmentor.'
-        if not any(key.startswith(inner) for key in state_dict):
-            own = (prefix + 'sgc_head.', prefix + 'data_preprocessor.',
-                   prefix + 'unsup_loss.')
-            for key in [
-                    k for k in state_dict
-                    if k.startswith(prefix) and not k.startswith(own)
-            ]:
-                state_dict[inner + key[len(prefix):]] = state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata,
-                                      strict, missing_keys, unexpected_keys,
-                                      error_msgs)

@@ -44,6 +44,36 @@ def valid_region_mask(data_samples: Sequence,
     return mask
 
 
+def box_mask(data_samples: Sequence,
+             size: Tuple[int, int],
+             key: str = 'cutmix_box',
+             device=None) -> Tensor:
+    """(B, H, W) bool: True inside each sample's box ``metainfo[key]``.
+
+    The box is ``(y1, x1, y2, x2)``, end exclusive, in the coordinates of
+    the padded input (as :class:`RandomCutMixBox` records it); a sample
+    without one (or with None: no box drawn) gives all False.
+
+    Args:
+        data_samples (Sequence[SegDataSample]): One per image.
+        size (tuple[int, int]): (H, W) of the padded batch.
+        key (str): Metainfo key of the box. Defaults to 'cutmix_box'.
+        device (torch.device, optional): Device of the mask.
+
+    Returns:
+        Tensor: (B, H, W) bool.
+    """
+    mask = torch.zeros((len(data_samples), ) + tuple(size),
+                       dtype=torch.bool,
+                       device=device)
+    for i, sample in enumerate(data_samples):
+        box = sample.metainfo.get(key)
+        if box is not None:
+            y1, x1, y2, x2 = box
+            mask[i, y1:y2, x1:x2] = True
+    return mask
+
+
 def resize_mask(mask: Tensor, size: Tuple[int, int]) -> Tensor:
     """Nearest-neighbour resize of a (B, H, W) bool mask to ``size``."""
     if tuple(mask.shape[-2:]) == tuple(size):

@@ -1,0 +1,29 @@
+# UniMatch, Pascal VOC 2012 + SBD, 1464 of the 1,464 high-quality labels
+# (shipped lists, voc12/1464); unlabeled stream: the split's unlabeled.txt
+# (9,118 train_aug images, the labeled ones excluded), as the release.
+# 80 epochs of the unlabeled set at 4 GPUs x 2 unlabeled images, counted as
+# the release's loader does (DistributedSampler, drop_last): ceil(9118 / 4) =
+# 2280 images per GPU, 1140 batches of 2 per epoch, 80 x 1140 =
+# 91,200 iterations.
+_base_ = [
+    '../_base_/models/unimatch_deeplabv3plus_r101-d16.py',
+    '../_base_/datasets/pascal_voc12_aug_unimatch.py',
+    '../_base_/unimatch_runtime.py',
+    '../_base_/schedules/schedule_unimatch_voc.py',
+]
+split = _base_.data_splits + '/voc12/1464'
+max_iters = 91200
+train_dataloader = dict(
+    dataset=dict(
+        labeled=dict(ann_file=split + '/labeled.txt'),
+        unlabeled=dict(ann_file=split + '/unlabeled.txt')))
+train_cfg = dict(max_iters=max_iters)
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=0.0,
+        power=0.9,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
+]

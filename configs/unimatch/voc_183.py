@@ -1,0 +1,2 @@
+# Short name of the config below (same settings, same results).
+_base_ = './unimatch_deeplabv3plus_r101-d16_4xb4-104k_voc12aug-183-321x321.py'
