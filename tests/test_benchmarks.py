@@ -282,25 +282,29 @@ def test_train_benchmark_times_the_real_loop(toy_root, tmp_path):
     cfg = toy_cfg(PSEUDOSEG_TOY, toy_root, tmp_path / 'unused')
     cfg.model.segmentor.pretrained = 'no-such-checkpoint.pth'  # not loaded
     work = str(tmp_path / 'work')
-    result = train_lib.bench_train(cfg, iters=20, warmup=10, work_dir=work)
-    assert result['iters_measured'] == 10 and result['windows'] == 1
+    # Logged every 2 iterations, so a few iterations make whole windows.
+    result = train_lib.bench_train(
+        cfg, iters=4, warmup=2, work_dir=work, log_interval=2)
+    assert result['iters_measured'] == 2 and result['windows'] == 1
     assert result['time'] > 0 and result['data_time'] >= 0
     assert result['device'] == 'cpu' and result['peak_mib'] is None
     # No validation and no checkpoint in a timing run.
     rows = train_lib.logged_train_scalars(work, skip=())
-    assert max(rows) == 20
+    assert max(rows) == 4
     assert not any('mIoU' in k for r in rows.values() for k in r)
     import glob
     assert not glob.glob(f'{work}/**/*.pth', recursive=True)
     line = train_lib.format_train(result, 'toy', result)
     assert 'time x1.00' in line and 'n/a (CPU)' in line
     with pytest.raises(ValueError, match='warm-up'):
-        train_lib.summarise_log(work, warmup=20)
+        train_lib.summarise_log(work, warmup=4)
     # A shorter run into the same work_dir is summarised from its own log,
     # not merged with the longer one before it.
-    longer = train_lib.bench_train(cfg, iters=30, warmup=10, work_dir=work)
-    assert longer['iters_measured'] == 20 and longer['windows'] == 2
-    again = train_lib.bench_train(cfg, iters=20, warmup=10, work_dir=work)
-    assert again['iters_measured'] == 10 and again['windows'] == 1
+    longer = train_lib.bench_train(
+        cfg, iters=6, warmup=2, work_dir=work, log_interval=2)
+    assert longer['iters_measured'] == 4 and longer['windows'] == 2
+    again = train_lib.bench_train(
+        cfg, iters=4, warmup=2, work_dir=work, log_interval=2)
+    assert again['iters_measured'] == 2 and again['windows'] == 1
     with pytest.raises(ValueError, match='--warmup'):
-        train_lib.bench_train(cfg, iters=10, warmup=10, work_dir=work)
+        train_lib.bench_train(cfg, iters=2, warmup=2, work_dir=work)
