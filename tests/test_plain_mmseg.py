@@ -195,8 +195,8 @@ def test_export_names_bad_input(toy_checkpoint, tmp_path):
 
 
 SHIPPED = sorted(
-    glob.glob(osp.join(REPO, 'configs/pseudoseg/*.py')) +
-    glob.glob(osp.join(REPO, 'configs/supervised/*.py')))
+    p for m in ('pseudoseg', 'supervised', 'unimatch', 'fixmatch')
+    for p in glob.glob(osp.join(REPO, f'configs/{m}/*.py')))
 
 
 @pytest.mark.parametrize('path', SHIPPED, ids=lambda p: osp.relpath(p, REPO))
@@ -212,8 +212,38 @@ def test_every_shipped_config_serves_mmseg_inference(path, toy_checkpoint):
     out = Compose(steps)(dict(img_path=image))
     assert out['inputs'].shape[-2:] == (64, 80)
     model = cfg.model
-    if model.type == 'PseudoSeg':
-        from mmseg_pseudoseg.models.segmentors import PseudoSeg
+    from mmseg_pseudoseg.apis.plain_mmseg import _class_of
+    from mmseg_pseudoseg.models.segmentors.semi_base import \
+        SemiBaseSegmentor
+    cls = _class_of(model.type)
+    if issubclass(cls, SemiBaseSegmentor):
         import inspect
-        params = inspect.signature(PseudoSeg).parameters
+        params = inspect.signature(cls).parameters
         assert 'pretrained' in params and 'train_cfg' in params
+
+
+def test_unimatch_exports_its_wrapped_segmentor():
+    # Any SemiBaseSegmentor subclass exports as PseudoSeg does: the config
+    # becomes the wrapped EncoderDecoder, the weights lose "segmentor.",
+    # and the stock model predicts what the trained one predicts.
+    from mmseg_pseudoseg.apis import plain_mmseg_checkpoint
+    cfg = Config.fromfile(osp.join(REPO, 'configs/unimatch/toy.py'))
+    model = MODELS.build(cfg.model).eval()
+    plain = plain_mmseg_config(cfg, source='unimatch/toy.py')
+    assert plain.model.type == 'EncoderDecoder'
+    assert custom_types(plain._cfg_dict.to_dict()) == []
+    ckpt = plain_mmseg_checkpoint(
+        dict(state_dict=model.state_dict()), cfg.model.type)
+    assert ckpt['state_dict'] and not any(
+        k.startswith('segmentor.') for k in ckpt['state_dict'])
+    stock = MODELS.build(plain.model).eval()
+    stock.load_state_dict(ckpt['state_dict'], strict=True)
+    image = torch.rand(1, 3, 64, 64) * 255
+    with torch.no_grad():
+        inputs = stock.data_preprocessor(dict(inputs=[image[0]]))['inputs']
+        ours = model.predict(inputs)
+        theirs = stock.predict(inputs)
+    assert torch.equal(ours[0].pred_sem_seg.data, theirs[0].pred_sem_seg.data)
+    with pytest.raises(KeyError, match='not a UniMatch checkpoint'):
+        plain_mmseg_checkpoint(dict(state_dict={'x': torch.zeros(1)}),
+                               'UniMatch')

@@ -1,6 +1,7 @@
-"""Turn a PseudoSeg (or supervised) run into a plain mmseg model: the
-wrapped ``EncoderDecoder``'s weights and a self-contained config that stock
-mmseg builds, tests and serves without this package.
+"""Turn a semi-supervised (PseudoSeg, UniMatch, ...) or supervised run into
+a plain mmseg model: the wrapped ``EncoderDecoder``'s weights and a
+self-contained config that stock mmseg builds, tests and serves without
+this package.
 
 ``tools/model_converters/pseudoseg2mmseg.py`` is the command line.
 """
@@ -59,9 +60,18 @@ def custom_types(cfg: dict) -> List[str]:
     return [f'{k}: {t}' for k, t in _types(cfg) if _is_ours(t)]
 
 
+def is_semi_supervised(type_name: Any) -> bool:
+    """Whether ``type_name`` is a :class:`SemiBaseSegmentor` subclass
+    (PseudoSeg, UniMatch, ...), which wraps the trained segmentor."""
+    from ..models.segmentors.semi_base import SemiBaseSegmentor
+    cls = _class_of(type_name) if isinstance(type_name, str) else type_name
+    return isinstance(cls, type) and issubclass(cls, SemiBaseSegmentor)
+
+
 def _segmentor_cfg(model: ConfigDict, source: str) -> ConfigDict:
-    """The stock ``EncoderDecoder`` config of a PseudoSeg / plain model."""
-    if model.get('type') != 'PseudoSeg':
+    """The stock ``EncoderDecoder`` config of a semi-supervised (PseudoSeg,
+    UniMatch, ...) or plain model."""
+    if not is_semi_supervised(model.get('type')):
         return copy.deepcopy(model)
     if model.get('test_head', 'decode_head') != 'decode_head':
         raise ValueError(
@@ -71,7 +81,7 @@ def _segmentor_cfg(model: ConfigDict, source: str) -> ConfigDict:
     from ..models.segmentors.semi_base import \
         multi_branch_preprocessor as _multi_branch_preprocessor
     seg = copy.deepcopy(model.segmentor)
-    # The preprocessor PseudoSeg uses, unwrapped from its multi-branch one.
+    # The preprocessor the model uses, unwrapped from its multi-branch one.
     seg.data_preprocessor = _multi_branch_preprocessor(
         model.get('data_preprocessor'),
         seg.pop('data_preprocessor', None))['data_preprocessor']
@@ -160,20 +170,20 @@ def plain_mmseg_checkpoint(checkpoint: Dict[str, Any], model_type: str,
 
     Raises:
         KeyError: If the checkpoint has no ``state_dict`` or, for
-            PseudoSeg, no ``segmentor.*`` weights.
+            semi-supervised model, no ``segmentor.*`` weights.
     """
     if 'state_dict' not in checkpoint:
         raise KeyError(f'{source} has no "state_dict" (keys: '
                        f'{sorted(checkpoint)})')
     state = checkpoint['state_dict']
-    if model_type == 'PseudoSeg':
+    if is_semi_supervised(model_type):
         state = {
             k[len('segmentor.'):]: v
             for k, v in state.items() if k.startswith('segmentor.')
         }
         if not state:
             raise KeyError(f'{source} holds no "segmentor.*" weights: not '
-                           'a PseudoSeg checkpoint?')
+                           f'a {model_type} checkpoint?')
     meta = dict(exported_from=osp.basename(source))
     dataset_meta = checkpoint.get('meta', {}).get('dataset_meta')
     if dataset_meta:

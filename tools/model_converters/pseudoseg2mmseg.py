@@ -1,5 +1,6 @@
-"""Export a trained PseudoSeg (or supervised) checkpoint as a plain mmseg
-model that stock mmseg loads, tests and serves without mmseg_pseudoseg.
+"""Export a trained PseudoSeg, UniMatch or FixMatch (any SemiBaseSegmentor)
+or supervised checkpoint as a plain mmseg model that stock mmseg loads,
+tests and serves without mmseg_pseudoseg.
 
     python tools/model_converters/pseudoseg2mmseg.py CONFIG CHECKPOINT OUT_DIR
 
