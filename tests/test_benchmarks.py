@@ -192,14 +192,24 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
 
 
 def test_step_and_data_cli(tmp_path, capsys):
+    unimatch = osp.join(REPO, 'configs/unimatch/toy.py')
     _bench(capsys, 'step', '--batch', 2, '--crop', 32, '--iters', 1,
-           '--warmup', 1, '--json', tmp_path / 'step.json')
+           '--warmup', 1, '--json', tmp_path / 'step.json', '--methods',
+           f'UniMatch={unimatch}')
     step = json.load(open(tmp_path / 'step.json'))
     assert set(step['steps']) == {
         'supervised', 'PseudoSeg', 'PseudoSeg, shared weak pass'
     }
     assert _finite([v['seconds'] for v in step['steps'].values()])
     assert _finite(step['passes'].values()) and len(step['passes']) == 8
+    # Another method (FixMatch is a config of the same model), against its
+    # own segmentor trained supervised.
+    assert set(step['methods']) == {'UniMatch'}
+    for r in step['methods'].values():
+        assert _finite([r['seconds'], r['supervised_seconds']])
+        assert r['peak_gib'] > 0 and r['supervised_peak_gib'] > 0
+    with pytest.raises(SystemExit, match='NAME=CONFIG'):
+        _bench(capsys, 'step', '--methods', 'UniMatch')
     log = _bench(capsys, 'data', '--images', 2, '--items', 2, '--json',
                  tmp_path / 'data.json')
     assert 'images / s per worker' in log

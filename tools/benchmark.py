@@ -355,6 +355,21 @@ def bench_step(args):
     result = run(ps.to_dict(), sup.to_dict(), args.batch, args.crop,
                  args.iters, args.warmup)
     print(format_step(result))
+    if args.methods:
+        from mmseg_pseudoseg.benchmarks.step import (bench_methods,
+                                                     format_methods)
+        cfgs = {}
+        for item in args.methods:
+            name, sep, path = item.partition('=')
+            if not sep or not osp.isfile(path):
+                raise SystemExit(f'--methods {item!r}: expected NAME=CONFIG '
+                                 'with an existing config file')
+            cfgs[name] = Config.fromfile(path).model.to_dict()
+        result['methods'] = bench_methods(cfgs, args.batch, args.crop,
+                                          args.iters, args.warmup)
+        print('\nOther methods, each against its own segmentor trained '
+              'supervised on the same labeled batch:\n')
+        print(format_methods(result['methods']))
     _load_json(args.json, result)
 
 
@@ -544,6 +559,12 @@ def parse_args(argv=None):
     p.add_argument('--crop', type=int, default=64)
     p.add_argument('--iters', type=int, default=20)
     p.add_argument('--warmup', type=int, default=3)
+    p.add_argument(
+        '--methods', nargs='*', metavar='NAME=CONFIG',
+        default=[f'UniMatch={osp.join(REPO, "configs/unimatch/toy.py")}',
+                 f'FixMatch={osp.join(REPO, "configs/fixmatch/toy.py")}'],
+        help='other semi-supervised configs whose whole step is timed '
+        'against their own segmentor (none: leave them out)')
     p = sub.choices['data']
     p.add_argument('--config', default=VOC,
                    help='a PseudoSeg config (its labeled and unlabeled '

@@ -77,6 +77,101 @@ def fake_batch(batch: int, crop: int, num_classes: int,
         data_samples=dict(sup=sup[1], weak=weak[1], strong=strong))
 
 
+def fake_branch_batch(branches, batch: int, crop: int,
+                      num_classes: int) -> dict:
+    """A random batch with the named ``branches`` of any semi-supervised
+    model (:attr:`SemiBaseSegmentor.branches`): ``sup`` with labels, the
+    unlabeled views as copies of one image batch (a ``mix_*`` view of
+    another), a CutOut box on ``strong`` and a CutMix box on the numbered
+    strong views, as their pipelines record them."""
+    sup = fake_batch(batch, crop, num_classes, semi=False)
+    inputs, samples = dict(sup=sup['inputs']), dict(sup=sup['data_samples'])
+    pools = {}
+    for name in branches:
+        if name == 'sup':
+            continue
+        pool = 'mix' if name.startswith('mix_') else 'own'
+        if pool not in pools:
+            pools[pool] = fake_batch(batch, crop, num_classes, semi=False)
+        inputs[name] = list(pools[pool]['inputs'])
+        samples[name] = []
+        for s in pools[pool]['data_samples']:
+            s = SegDataSample(metainfo=s.metainfo)
+            view = name[len('mix_'):] if pool == 'mix' else name
+            if view == 'strong':
+                s.set_metainfo(dict(cutout_box=(0, 0, crop // 5, crop // 5)))
+            elif view.startswith('strong'):
+                s.set_metainfo(dict(cutmix_box=(0, 0, crop // 2, crop // 2)))
+            samples[name].append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def bench_methods(method_cfgs: Dict[str, dict],
+                  batch: int,
+                  crop: int,
+                  iters: int,
+                  warmup: int,
+                  device: Optional[str] = None) -> dict:
+    """The whole ``train_step`` of other semi-supervised models (UniMatch,
+    FixMatch, ...), each against the supervised step of its own wrapped
+    segmentor on the same labeled batch.
+
+    Returns:
+        dict: name -> ``seconds``/``peak_gib`` of the method's step and
+        ``supervised_seconds``/``supervised_peak_gib`` of its segmentor's.
+    """
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    out = {}
+    for name, cfg in method_cfgs.items():
+        cfg = copy.deepcopy(cfg)
+        seg = copy.deepcopy(cfg['segmentor'])
+        preproc = seg.get('data_preprocessor') or cfg.get(
+            'data_preprocessor', {}).get('data_preprocessor') or cfg.get(
+                'data_preprocessor')
+        preproc = dict(preproc, size=(crop, crop))
+        seg['data_preprocessor'] = preproc
+        cfg['segmentor'] = dict(seg)
+        seg['pretrained'] = cfg['segmentor']['pretrained'] = None
+        torch.manual_seed(0)
+        model = MODELS.build(cfg).to(device)
+        num_classes = model.segmentor.decode_head.num_classes
+        torch.manual_seed(0)
+        data = fake_branch_batch(model.branches, batch, crop, num_classes)
+        plain = dict(inputs=list(data['inputs']['sup']),
+                     data_samples=data['data_samples']['sup'])
+        r = time_train_steps(model, data, iters, warmup, device)
+        del model
+        torch.manual_seed(0)
+        model = MODELS.build(seg).to(device)
+        r_sup = time_train_steps(model, plain, iters, warmup, device)
+        del model
+        if device == 'cpu':
+            r['peak_gib'], r_sup['peak_gib'] = cpu_peak_memory(
+                [(cfg, data), (seg, plain)], min(iters, 3), 1)
+        out[name] = dict(
+            seconds=r['seconds'],
+            peak_gib=r['peak_gib'],
+            supervised_seconds=r_sup['seconds'],
+            supervised_peak_gib=r_sup['peak_gib'])
+    return out
+
+
+def format_methods(result: dict) -> str:
+    """The other methods' step table as text."""
+    lines = [
+        '| method | s/step | its segmentor, supervised s/step | x '
+        'supervised | peak (GiB) | supervised peak (GiB) | x supervised |',
+        '|---|---|---|---|---|---|---|'
+    ]
+    for name, r in result.items():
+        lines.append(
+            f"| {name} | {r['seconds']:.4f} | {r['supervised_seconds']:.4f}"
+            f" | {r['seconds'] / r['supervised_seconds']:.2f} | "
+            f"{r['peak_gib']:.3f} | {r['supervised_peak_gib']:.3f} | "
+            f"{r['peak_gib'] / r['supervised_peak_gib']:.2f} |")
+    return '\n'.join(lines)
+
+
 def _sync(device: str) -> None:
     if device == 'cuda':
         torch.cuda.synchronize()
