@@ -391,6 +391,8 @@ SETTINGS = {
     'coco-semi': 'configs/pseudoseg/coco_1-512.py',
     'high-data': 'configs/pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb8-'
     '30k_voc12aug-10582-coco-unlabeled-512x512.py',
+    'voc-unimatch': 'configs/unimatch/voc_92.py',
+    'voc-fixmatch': 'configs/fixmatch/voc_92.py',
 }
 
 
@@ -407,6 +409,9 @@ def test_each_setting_trains_on_a_fake_layout(setting, tmp_path):
             dict(
                 model=dict(
                     segmentor=inner, sgc_head=dict(in_channels=[64, 128]))))
+    elif cfg.model.type == 'UniMatch':  # no auxiliary head, as released
+        cfg.merge_from_dict(
+            dict(model=dict(segmentor=dict(inner, auxiliary_head=None))))
     else:
         cfg.merge_from_dict(dict(model=inner))
     # The crop everywhere it is used (ConfigCheckHook checks they agree).
@@ -430,6 +435,13 @@ def test_each_setting_trains_on_a_fake_layout(setting, tmp_path):
     scalars = runner.message_hub.log_scalars
     assert 'val/mIoU' in scalars
     assert 'train/loss' in scalars
+    if cfg.model.type == 'UniMatch':
+        views = ['strong1'] if setting == 'voc-fixmatch' else \
+            ['strong1', 'strong2', 'fp']
+        for view in views:
+            assert f'train/unsup_loss_{view}' in scalars, view
+        assert 'train/unsup_loss_strong2' not in scalars or \
+            setting == 'voc-unimatch'
     if cfg.model.type == 'PseudoSeg':
         assert 'train/unsup_loss_ce' in scalars
         key = 'train/unsup_sgc.loss_cls' if setting == 'voc-imglabels' \

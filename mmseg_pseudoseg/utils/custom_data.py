@@ -61,9 +61,10 @@ def set_crop_size(sections: dict, crop_size: Sequence[int]) -> List[str]:
     """Write a crop size into the preprocessors and the train pipelines.
 
     Sets every ``*data_preprocessor.size`` of the model (that has one),
-    every ``RandomCrop.crop_size`` and ``CutOut.pad_to`` of the training
-    pipelines, and scales each ``CutOut.size`` with the crop (the release's
-    box is 100 px per 513 px of crop). Resize scales are left alone: the
+    every ``RandomCrop.crop_size``, ``RandomCutMixBox.crop_size`` and
+    ``CutOut.pad_to`` of the training pipelines, and scales each
+    ``CutOut.size`` with the crop (the release's box is 100 px per 513 px
+    of crop). Resize scales are left alone: the
     PseudoSeg primitives use scale factors. In place.
 
     Args:
@@ -91,6 +92,9 @@ def set_crop_size(sections: dict, crop_size: Sequence[int]) -> List[str]:
             size = transform['crop_size']
             old = old or ((size, size) if isinstance(size, int) else
                           tuple(size))
+            transform['crop_size'] = crop
+            changed.append(f'{key}.crop_size')
+        elif transform['type'] == 'RandomCutMixBox':  # UniMatch's boxes
             transform['crop_size'] = crop
             changed.append(f'{key}.crop_size')
     for key, transform in iter_transforms(sections, train):
