@@ -18,12 +18,4 @@ train_dataloader = dict(
         labeled=dict(ann_file=split + '/labeled.txt'),
         unlabeled=dict(ann_file=split + '/unlabeled.txt')))
 train_cfg = dict(max_iters=max_iters)
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]
