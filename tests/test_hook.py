@@ -1,4 +1,5 @@
 import math
+import json
 import os.path as osp
 
 import pytest
@@ -82,6 +83,23 @@ def test_runner_trains_with_hook_logs_and_resumes(toy_root, tmp_path):
         assert moved == param.requires_grad, name
     assert osp.isfile(osp.join(tmp_path, 'iter_4.pth'))
     assert 'val/mIoU' in scalars  # validated at the end of training
+    # The toy set's unlabeled images carry labels (for diagnostics): the
+    # per-class quality of each pseudo-label source is logged, one JSON
+    # line per log interval, and summarised as scalars.
+    for src in ('pseudo', 'decoder', 'sgc'):
+        assert 0 <= scalars[f'train/pl_miou_{src}'].current() <= 1
+        assert 0 <= scalars[f'train/pl_fg_to_bg_{src}'].current() <= 1
+    lines = [
+        json.loads(line) for line in open(
+            osp.join(runner.log_dir, 'pseudo_label_quality.jsonl'))
+    ]
+    assert [r['iter'] for r in lines] == [2, 4]
+    assert len(lines[0]['classes']) == 4
+    for src in ('pseudo', 'decoder', 'sgc'):
+        summary = lines[-1][src]
+        assert len(summary['iou']) == 4 and sum(summary['pixels']) > 0
+    assert set(lines[-1]['classifier']) == {'precision', 'recall'}
+    assert len(lines[-1]['classifier']['recall']) == 3
 
     # Resume from iter_2 and train to 6: the schedule continues where it
     # stopped, weights come from the checkpoint.

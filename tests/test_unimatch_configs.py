@@ -146,3 +146,7 @@ def test_fixmatch_toy_trains(toy_root, tmp_path):
     assert 'train/unsup_loss_strong2' not in scalars
     assert 'train/unsup_loss_fp' not in scalars
     assert 'val/mIoU' in scalars
+    # Per-class quality of the hard pseudo labels (the toy unlabeled images
+    # carry labels for diagnostics).
+    assert 0 <= scalars['train/pl_miou_pseudo'].current() <= 1
+    assert 'train/pl_miou_sgc' not in scalars

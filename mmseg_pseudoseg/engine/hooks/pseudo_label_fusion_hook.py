@@ -1,13 +1,17 @@
 """When the unsupervised loss is switched on, and what pseudo labels look
 like while training."""
+import json
 import math
+import os.path as osp
 from typing import Optional, Sequence
 
 import torch
-from mmengine.dist import all_reduce
+from mmengine.dist import all_reduce, is_main_process
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
+from ...models.utils.pl_quality import (summarise_confusion,
+                                        summarise_image_labels)
 from ..utils import unwrap_model
 
 RAMP_TYPES = ('sigmoid', 'linear')
@@ -110,8 +114,10 @@ class PseudoLabelFusionHook(Hook):
         if not stats:
             return
         if self._sums is None:
-            self._sums = {k: torch.zeros_like(v) for k, v in stats.items()}
+            self._sums = {}
         for key, value in stats.items():
+            if key not in self._sums:
+                self._sums[key] = torch.zeros_like(value)
             self._sums[key] += value
         if self.every_n_train_iters(runner, self.log_interval):
             self._log(runner)
@@ -135,3 +141,38 @@ class PseudoLabelFusionHook(Hook):
             f'Iter(train) [{runner.iter + 1}] pseudo labels: '
             f'mean_conf={conf:.4f} valid_ratio={ratio:.4f} '
             f'class_hist: {text}')
+        self._log_quality(runner, sums, names)
+
+    def _log_quality(self, runner, sums: dict, names: Sequence[str]) -> None:
+        """Where the model counted them (the unlabeled images carry labels,
+        as in the benchmarks): per source, the pseudo labels' mIoU and mean
+        share of foreground pixels labelled background as scalars
+        (``train/pl_miou_<source>``, ``train/pl_fg_to_bg_<source>``), and
+        per class IoU, recall, share to background and the classifier's
+        image-label precision/recall as one JSON line of
+        ``<log_dir>/pseudo_label_quality.jsonl``."""
+        sources = sorted(k[len('quality_'):] for k in sums
+                         if k.startswith('quality_'))
+        if not sources:
+            return
+        record = dict(iter=runner.iter + 1, classes=list(names))
+        for src in sources:
+            summary = summarise_confusion(sums[f'quality_{src}'])
+            record[src] = summary
+            iou = [v for v, n in zip(summary['iou'], summary['pixels'])
+                   if n > 0]
+            to_bg = [v for v, n in zip(summary['to_background'][1:],
+                                       summary['pixels'][1:]) if n > 0]
+            if iou:
+                runner.message_hub.update_scalar(f'train/pl_miou_{src}',
+                                                 sum(iou) / len(iou))
+            if to_bg:
+                runner.message_hub.update_scalar(f'train/pl_fg_to_bg_{src}',
+                                                 sum(to_bg) / len(to_bg))
+        if 'image_label_counts' in sums:
+            record['classifier'] = summarise_image_labels(
+                sums['image_label_counts'])
+        if is_main_process():
+            path = osp.join(runner.log_dir, 'pseudo_label_quality.jsonl')
+            with open(path, 'a') as f:
+                f.write(json.dumps(record) + '\n')

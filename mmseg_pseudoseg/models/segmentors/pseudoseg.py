@@ -305,6 +305,15 @@ class PseudoSeg(SemiBaseSegmentor):
                         maps[key], inputs.shape[2:]).argmax(dim=1)
             diagnostics.update(
                 self._accuracies(data_samples, region, **predictions))
+            predicted = 'image_labels' in maps and \
+                self.sgc_head.given_image_labels(data_samples) is None
+            self.record_pseudo_label_quality(
+                {
+                    dict(pl_acc='pseudo', pl_acc_decoder='decoder',
+                         pl_acc_sgc='sgc')[k]: v
+                    for k, v in predictions.items()
+                }, data_samples, region,
+                maps['image_labels'] if predicted else None)
         return probs, keep, {k: v.float() for k, v in diagnostics.items()}
 
     @torch.no_grad()

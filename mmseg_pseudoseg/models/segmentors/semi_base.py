@@ -24,6 +24,7 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
 from torch import Tensor
 
 from ..utils.masks import valid_region_mask
+from ..utils.pl_quality import confusion_counts, image_label_counts
 
 _MULTI_BRANCH = 'MultiBranchSegDataPreProcessor'
 
@@ -182,6 +183,39 @@ class SemiBaseSegmentor(BaseSegmentor):
             conf_sum=conf[keep].sum(),
             valid_pixels=keep.sum().float(),
             total_pixels=region.sum().float())
+
+    def record_pseudo_label_quality(
+            self,
+            predictions: Dict[str, Tensor],
+            data_samples: SampleList,
+            region: Tensor,
+            image_labels: Optional[Tensor] = None) -> None:
+        """Add per-class quality counts of the pseudo-label sources to the
+        statistics, where every unlabeled sample carries ``gt_sem_seg``
+        (benchmarks load it for diagnostics; no loss sees it). Call after
+        :meth:`record_pseudo_label_stats`.
+
+        Args:
+            predictions (dict[str, Tensor]): Source name -> (B, H, W)
+                classes; each adds ``quality_<name>``, its (K, K)
+                confusion counts over ``region``.
+            data_samples (list[SegDataSample]): The unlabeled samples.
+            region (Tensor): (B, H, W) bool, the pixels counted.
+            image_labels (Tensor, optional): (B, K - 1) predicted image
+                labels; adds ``image_label_counts`` (true/false positives,
+                false negatives per class against the classes the label
+                map shows in ``region``).
+        """
+        if not data_samples or \
+                not all('gt_sem_seg' in s for s in data_samples):
+            return
+        gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
+        for name, pred in predictions.items():
+            self._pl_stats[f'quality_{name}'] = confusion_counts(
+                pred, gt, region, self.num_classes)
+        if image_labels is not None:
+            self._pl_stats['image_label_counts'] = image_label_counts(
+                image_labels, gt, region, self.num_classes)
 
     # ------------------------------------------------------------------
     # Training: the skeleton and the steps a method implements.

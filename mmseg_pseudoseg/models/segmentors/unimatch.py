@@ -222,6 +222,8 @@ class UniMatch(SemiBaseSegmentor):
             known = valid & (gt != self.ignore_index)
             diagnostics['pl_acc'] = ((labels == gt) & known).sum().float() \
                 / known.sum().clamp_min(1)
+            self.record_pseudo_label_quality(
+                dict(pseudo=labels), data_samples['weak'], valid)
         return pseudo, diagnostics
 
     def loss_by_pseudo_labels(self, inputs: Dict[str, Tensor],
