@@ -318,3 +318,28 @@ def test_train_benchmark_times_the_real_loop(toy_root, tmp_path):
     assert again['iters_measured'] == 2 and again['windows'] == 1
     with pytest.raises(ValueError, match='--warmup'):
         train_lib.bench_train(cfg, iters=2, warmup=2, work_dir=work)
+
+
+def test_curve_summary_reports_pseudo_label_quality_history():
+    # Two seeds at 1/8; PseudoSeg runs carry the per-tenth history of the
+    # pseudo labels' mIoU and foreground-to-background share.
+    from mmseg_pseudoseg.benchmarks.curve import (format_curve, run_key,
+                                                  summarise)
+    results = {}
+    for seed, (sup, ps) in enumerate([(50.0, 52.0), (54.0, 55.0)]):
+        results[run_key('supervised', 8, seed)] = dict(
+            miou=sup, seed=seed, init_fingerprint='a')
+        history = dict(
+            pl_miou_pseudo=[0.1 * (seed + 1)] * 10,
+            pl_fg_to_bg_sgc=[0.5 + 0.01 * i for i in range(10)])
+        results[run_key('pseudoseg', 8, seed)] = dict(
+            miou=ps, seed=seed, init_fingerprint='a', history=history)
+    rows = summarise(results, [8], [0, 1])
+    assert rows[0]['diffs'] == [2.0, 1.0]
+    # Mean over seeds: 0.15 at every tenth.
+    assert rows[0]['pl_history']['pl_miou_pseudo'] == pytest.approx(
+        [0.15] * 10)
+    text = format_curve(rows)
+    line = [t for t in text.splitlines() if t.startswith('| 1/8 |')][-1]
+    assert line == ('| 1/8 | 0.150 / 0.150 / 0.150 | - | - | - | - | '
+                    '0.500 / 0.540 / 0.590 |')

@@ -24,7 +24,10 @@ import numpy as np
 from ..evaluation import mean_std, paired_interval
 
 HISTORY_KEYS = ('unsup_pl_acc', 'unsup_pl_acc_decoder', 'unsup_pl_acc_sgc',
-                'unsup_pl_conf', 'sup_decode.acc_seg', 'sup_sgc.acc_seg')
+                'unsup_pl_conf', 'sup_decode.acc_seg', 'sup_sgc.acc_seg',
+                'pl_miou_pseudo', 'pl_miou_decoder', 'pl_miou_sgc',
+                'pl_fg_to_bg_pseudo', 'pl_fg_to_bg_decoder',
+                'pl_fg_to_bg_sgc')
 KINDS = ('supervised', 'pseudoseg')
 
 
@@ -120,6 +123,8 @@ def train_one(job: dict) -> dict:
     for key in HISTORY_KEYS:
         if f'train/{key}' in hub.log_scalars:
             values = np.asarray(hub.get_scalar(f'train/{key}').data[0])
+            if len(values) < 10:  # logged every interval: too few
+                continue
             history[key] = [
                 float(c.mean()) for c in np.array_split(values, 10)
             ]
@@ -292,4 +297,24 @@ def format_curve(rows: List[dict], train_size: Optional[int] = None) -> str:
                          f"| {fmt('unsup_pl_acc_decoder')} | "
                          f"{fmt('unsup_pl_acc_sgc')} | "
                          f"{fmt('unsup_pl_conf')} |")
+        if any(r['pl_history'].get('pl_miou_pseudo') for r in hist):
+            lines += [
+                '', 'pseudo-label mIoU / mean share of foreground pixels '
+                'labelled background, on the weak view (first, middle and '
+                'last tenth)', '',
+                '| labeled | fused mIoU | decoder mIoU | SGC mIoU | fused '
+                'fg->bg | decoder fg->bg | SGC fg->bg |',
+                '|---|---|---|---|---|---|---|'
+            ]
+            for r in hist:
+                h = r['pl_history']
+                cells = [
+                    ' / '.join(f'{h[k][i]:.3f}' for i in (0, 4, 9))
+                    if h.get(k) else '-'
+                    for k in ('pl_miou_pseudo', 'pl_miou_decoder',
+                              'pl_miou_sgc', 'pl_fg_to_bg_pseudo',
+                              'pl_fg_to_bg_decoder', 'pl_fg_to_bg_sgc')
+                ]
+                lines.append(f"| 1/{r['denominator']} | " +
+                             ' | '.join(cells) + ' |')
     return '\n'.join(lines)
