@@ -343,3 +343,26 @@ def test_curve_summary_reports_pseudo_label_quality_history():
     line = [t for t in text.splitlines() if t.startswith('| 1/8 |')][-1]
     assert line == ('| 1/8 | 0.150 / 0.150 / 0.150 | - | - | - | - | '
                     '0.500 / 0.540 / 0.590 |')
+
+
+def test_miou_writes_its_numbers_when_asked(tmp_path, capsys, monkeypatch):
+    # The training itself is the toy tools' (tested there); here the
+    # pairing, the summary and the --json file, on stand-in results.
+    tool = _load_tool()
+    root = tmp_path / 'toy'
+    (root / 'splits/1-8').mkdir(parents=True)
+    (root / 'splits/1-8/labeled.txt').write_text('0\n')
+    scores = {('supervised', 0): 50.0, ('pseudoseg', 0): 47.0,
+              ('supervised', 1): 40.0, ('pseudoseg', 1): 41.0}
+    monkeypatch.setattr(
+        tool, '_train_and_eval',
+        lambda cfg, root, seed, iters: scores[
+            ('pseudoseg' if 'pseudoseg' in cfg else 'supervised', seed)])
+    tool.main(['miou', '--data-root', str(root), '--seeds', '0', '1',
+               '--json', str(tmp_path / 'miou.json')])
+    assert 'paired differences (PseudoSeg - supervised, same seed): ' \
+        '-3.00, +1.00' in capsys.readouterr().out
+    result = json.load(open(tmp_path / 'miou.json'))
+    assert result['supervised'] == [50.0, 40.0]
+    assert result['pseudoseg'] == [47.0, 41.0]
+    assert result['summary']['diff']['mean'] == pytest.approx(-1.0)

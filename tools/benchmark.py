@@ -491,6 +491,17 @@ def bench_miou(args):
           f'PseudoSeg {fmt(ps)}, paired difference {fmt(diffs)}')
     print('toy mIoU ratio PseudoSeg / supervised: '
           f'{statistics.mean(ps) / statistics.mean(sup):.3f}')
+    from mmseg_pseudoseg.evaluation import mean_std, paired_interval
+    _load_json(
+        args.json,
+        dict(seeds=list(args.seeds),
+             configs=configs,
+             supervised=sup,
+             pseudoseg=ps,
+             summary=dict(supervised=mean_std(sup),
+                          pseudoseg=mean_std(ps),
+                          diff=paired_interval(ps, sup)
+                          if len(diffs) > 1 else None)))
 
 
 def parse_args(argv=None):
