@@ -131,23 +131,3 @@ default_hooks = dict(
         max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
-# UniMatch / FixMatch: each strong view of the (already scaled, cropped and
-# flipped) crop as the release makes it (torchvision semantics, see
-# mmseg_pseudoseg/datasets/transforms/unimatch_augment.py): colour jitter
-# with p=0.8, greyscale with p=0.2 (PIL's weights), blur with p=0.5; one
-# CutMix box per strong view with p=0.5.
-toy_unimatch_strong = [
-    dict(
-        type='RandomColorJitter',
-        brightness=0.5,
-        contrast=0.5,
-        saturation=0.5,
-        hue=0.25,
-        prob=0.8),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.299)),  # BGR: PIL's convert('L')
-    dict(type='RandomGaussianBlur', sigma_range=(0.1, 2.0), prob=0.5),
-]

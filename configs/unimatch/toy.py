@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/models/unimatch_deeplabv3plus_r101-d16.py',
     '../_base_/unimatch_runtime.py',
     '../_base_/toy_shapes.py',
+    '../_base_/unimatch_strong_view.py',
 ]
 model = dict(
     segmentor=dict(
@@ -23,9 +24,9 @@ toy_unlabeled_weak = [
 ] + _base_.toy_weak_transforms
 # Two strong views, a CutMix box each, then the views packed as branches.
 toy_two_strong_views = [
-    dict(type='StrongView', transforms=_base_.toy_unimatch_strong,
+    dict(type='StrongView', transforms=_base_.unimatch_strong_transforms,
          to_key='img_strong1'),
-    dict(type='StrongView', transforms=_base_.toy_unimatch_strong,
+    dict(type='StrongView', transforms=_base_.unimatch_strong_transforms,
          to_key='img_strong2'),
     dict(type='RandomCutMixBox', crop_size=_base_.toy_crop_size,
          key='cutmix_box1'),

@@ -5,6 +5,7 @@
 # unlabeled.txt (labeled ids excluded) as the unlabeled stream, and a
 # second unlabeled draw per item, the mix batch (with_mix). Leaves set the
 # split files.
+_base_ = '../unimatch_strong_view.py'
 data_root = 'data/VOCdevkit/VOC2012'
 data_splits = '{{ fileDirname }}/../../../mmseg_pseudoseg/data_splits'
 crop_size = (321, 321)
@@ -29,24 +30,8 @@ load_labels = [
 ]
 labeled_pipeline = [dict(type='LoadImageFromFile')] + load_labels + \
     geometry + [dict(type='PackSegInputs')]
-# Each strong view, drawn independently (torchvision semantics; see
-# mmseg_pseudoseg/datasets/transforms/unimatch_augment.py): colour jitter
-# with p=0.8, greyscale with p=0.2 (PIL's weights), Gaussian blur with p=0.5.
-strong_transforms = [
-    dict(
-        type='RandomColorJitter',
-        brightness=0.5,
-        contrast=0.5,
-        saturation=0.5,
-        hue=0.25,
-        prob=0.8),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.299)),  # BGR: PIL's convert('L')
-    dict(type='RandomGaussianBlur', sigma_range=(0.1, 2.0), prob=0.5),
-]
+# Each strong view as the release makes it (../unimatch_strong_view.py).
+strong_transforms = _base_.unimatch_strong_transforms
 # Two strong views of the same crop, one CutMix box each (p=0.5, area
 # U(0.02, 0.4) of the crop, aspect U(0.3, 1/0.3)).
 two_strong_views = [
