@@ -33,6 +33,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from ..models.segmentors.semi_base import eval_mode as _eval_mode
+from ..models.segmentors.semi_base import multi_branch_preprocessor
 from ..models.utils.fusion import calibrated_fusion
 from ..models.utils.masks import valid_region_mask
 
@@ -125,13 +126,15 @@ def bench_methods(method_cfgs: Dict[str, dict],
     for name, cfg in method_cfgs.items():
         cfg = copy.deepcopy(cfg)
         seg = copy.deepcopy(cfg['segmentor'])
-        preproc = seg.get('data_preprocessor') or cfg.get(
-            'data_preprocessor', {}).get('data_preprocessor') or cfg.get(
-                'data_preprocessor')
-        preproc = dict(preproc, size=(crop, crop))
-        seg['data_preprocessor'] = preproc
-        cfg['segmentor'] = dict(seg)
-        seg['pretrained'] = cfg['segmentor']['pretrained'] = None
+        # The preprocessor the model builds with (the base class's choice),
+        # at the crop; the same segmentor config for both steps.
+        seg['data_preprocessor'] = dict(
+            multi_branch_preprocessor(
+                cfg.get('data_preprocessor'),
+                seg.get('data_preprocessor'))['data_preprocessor'],
+            size=(crop, crop))
+        seg['pretrained'] = None
+        cfg['segmentor'] = copy.deepcopy(seg)
         torch.manual_seed(0)
         model = MODELS.build(cfg).to(device)
         num_classes = model.segmentor.decode_head.num_classes
