@@ -116,7 +116,8 @@ def test_default_outputs_stay_out_of_tracked_files():
     required = dict(calibration=['--checkpoint', 'x.pth'])
     checked = 0
     for name in ('calibration', 'curve', 'step', 'data', 'miou',
-                 'fake-data', 'train', 'per-class', 'pretrain', 'regime'):
+                 'fake-data', 'train', 'per-class', 'pretrain', 'regime',
+                 'arms'):
         args = tool.parse_args([name] + required.get(name, []))
         for key in ('out', 'work_dir', 'json', 'results', 'data_root'):
             value = getattr(args, key, None)

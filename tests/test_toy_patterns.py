@@ -67,7 +67,22 @@ def test_patterns_set_is_deterministic_with_vocish_image_labels(tmp_path):
             assert len(lab.split()) == count
     seg = np.asarray(Image.open(osp.join(a, 'SegmentationClass/'
                                          'train_0000.png')))
-    assert set(np.unique(seg)) <= set(range(11)) | {255}
+    assert set(np.unique(seg)) <= set(range(9)) | {255}
+
+
+def test_patterns_stamp_names_the_version_and_refuses_variants(tmp_path):
+    from mmseg_pseudoseg.datasets import check_toy_patterns
+    a = make_toy_patterns(str(tmp_path / 'a'), num_train=16, num_val=2,
+                          split_seeds=(0, ))
+    assert check_toy_patterns(a)['version'] == 2
+    v = make_toy_patterns(str(tmp_path / 'v'), num_train=16, num_val=2,
+                          split_seeds=(0, ), radius=(6, 18))
+    assert _read(osp.join(a, 'SegmentationClass/train_0001.png')) != _read(
+        osp.join(v, 'SegmentationClass/train_0001.png'))
+    with pytest.raises(ValueError, match=r"variant .*'radius': \[6, 18\]"):
+        check_toy_patterns(v)
+    with pytest.raises(ValueError, match='version 1'):
+        check_toy_patterns(str(tmp_path))  # no stamp: written before it
 
 
 def test_patterns_classes_per_image_and_frequency():

@@ -31,6 +31,11 @@ Subcommands:
                  supervised arm only: 1/16 .. 1/2 from the pre-trained
                  backbone and 1/16 from random init, paired by seed;
                  pass/fail of the criterion (issue 16).
+    arms         the label-limited benchmark: supervised, PseudoSeg, its
+                 decoder-only ablation, a FixMatch-style control, UniMatch
+                 and FixMatch on the toy patterns set at 1/16 .. 1/2,
+                 paired by seed and initial weights; each arm minus
+                 supervised with a 95% t-interval, PseudoSeg's goal.
 
 Examples:
     python tools/benchmark.py curve --quick
@@ -46,6 +51,9 @@ Examples:
     python tools/benchmark.py pretrain --out \
         checkpoints/toy_patterns_backbone.pth            # CPU: ~8 min
     python tools/benchmark.py regime --seeds 0 1 2 3 4 --jobs 2
+    python tools/benchmark.py arms --quick
+    python tools/benchmark.py arms --arms supervised pseudoseg --seeds 0 1 \
+        --fractions 16 8 --jobs 2
 """
 import argparse
 import json
@@ -69,6 +77,7 @@ from mmseg_pseudoseg.datasets import (make_toy_scenes, read_split,
 from mmseg_pseudoseg.datasets.toy_scenes import write_scene_splits
 from mmseg_pseudoseg.benchmarks import curve as curve_lib
 from mmseg_pseudoseg.benchmarks import plots
+from mmseg_pseudoseg.benchmarks.arms import ARMS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY = dict(
@@ -166,9 +175,11 @@ def bench_pretrain(args):
     _load_json(args.json, result)
 
 
-def bench_regime(args):
-    from mmseg_pseudoseg.datasets import make_toy_patterns
-    from mmseg_pseudoseg.benchmarks import regime
+def _ensure_patterns(args, fractions):
+    """The patterns set at ``args.data_root`` (written if missing; an
+    older version of it is refused), the split lists of ``args.seeds``
+    and the pre-trained checkpoint's SHA-256."""
+    from mmseg_pseudoseg.datasets import check_toy_patterns, make_toy_patterns
     from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
     if not osp.isfile(args.checkpoint):
         sys.exit(f'{args.checkpoint}: no such checkpoint; make it with '
@@ -179,11 +190,21 @@ def bench_regime(args):
         print(f'writing the toy patterns set to {root}', flush=True)
         make_toy_patterns(root, num_train=args.num_train,
                           num_val=args.num_val)
-    missing = [s for s in args.seeds if not osp.isfile(
-        osp.join(root, f'splits/seed{s}/1-16/labeled.txt'))]
+    try:
+        check_toy_patterns(root)
+    except ValueError as err:
+        sys.exit(str(err))
+    missing = [s for s in args.seeds if not all(osp.isfile(
+        osp.join(root, f'splits/seed{s}/1-{n}/labeled.txt'))
+        for n in fractions)]
     if missing:
-        write_scene_splits(root, regime.FRACTIONS, missing)
-    sha = file_sha256(args.checkpoint)
+        write_scene_splits(root, fractions, missing)
+    return root, file_sha256(args.checkpoint)
+
+
+def bench_regime(args):
+    from mmseg_pseudoseg.benchmarks import regime
+    root, sha = _ensure_patterns(args, regime.FRACTIONS)
     jobs = regime.make_regime_jobs(
         args.config, osp.abspath(args.checkpoint), sha, osp.abspath(root),
         args.seeds, args.iters, osp.abspath(args.work_dir))
@@ -208,6 +229,70 @@ def bench_regime(args):
     summary.update(checkpoint=args.checkpoint, checkpoint_sha256=sha,
                    iters=args.iters, config=args.config)
     _load_json(args.out, summary)
+
+
+def bench_arms(args):
+    from mmseg_pseudoseg.benchmarks import arms as arms_lib
+    if args.quick:
+        args.seeds = args.seeds or [0, 1]
+        args.fractions = args.fractions or [16]
+        args.iters = args.iters or 40
+    seeds = args.seeds or [0, 1, 2, 3, 4]
+    fractions = args.fractions or [16, 8, 4, 2]
+    root, sha = _ensure_patterns(args, fractions)
+    tag = 'arms-quick' if args.quick else 'arms'
+    results_file = args.results or osp.join(args.work_dir, f'{tag}.jsonl')
+    try:
+        jobs = arms_lib.make_arm_jobs(
+            args.arms, osp.abspath(root), fractions, seeds, args.iters,
+            osp.abspath(args.work_dir), osp.abspath(args.checkpoint), sha)
+    except (KeyError, ValueError) as err:
+        sys.exit(f'--arms: {err}')
+    if osp.isfile(results_file):
+        from mmseg_pseudoseg.benchmarks.regime import stale_results
+        with open(results_file) as f:
+            done = {r['key']: r for r in map(json.loads, f) if r}
+        stale = stale_results(jobs, done)
+        if stale:
+            sys.exit(f'{results_file}: {len(stale)} runs (e.g. {stale[0]}) '
+                     f'came from another checkpoint than {args.checkpoint} '
+                     f'(sha256 {sha}); use another --work-dir')
+    start = time.perf_counter()
+    firsts = arms_lib.initial_state_jobs(jobs)
+    if firsts:
+        print(f'writing the supervised arm\'s initial weights of seeds '
+              f"{[j['seed'] for j in firsts]} (UniMatch's arms start from "
+              'them)', flush=True)
+        curve_lib.run_pool(firsts, args.jobs)
+    results = curve_lib.run_jobs(
+        jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
+    wall = time.perf_counter() - start
+    rows = arms_lib.summarise_arms(results, args.arms, fractions, seeds)
+    n_train = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
+                                      'train.txt')))
+    schedule = f'{args.iters} iterations' if args.iters else \
+        "the configs' schedule"
+    print(f'\ntoy patterns: {n_train} train images, {schedule}, seeds '
+          f'{seeds}, {args.jobs} runs at a time, wall {wall / 60:.1f} min '
+          f'(this call), checkpoint {args.checkpoint} (sha256 {sha[:12]})\n')
+    print(arms_lib.format_arms(rows, n_train))
+    summary = dict(set='toy_patterns', data_root=root, train_images=n_train,
+                   iters=args.iters, seeds=seeds, arms=args.arms,
+                   checkpoint=args.checkpoint, checkpoint_sha256=sha,
+                   rows=rows)
+    if 'pseudoseg' in args.arms:
+        summary['goal'] = arms_lib.goal(rows)
+        met = summary['goal']['met']
+        print(f"\ngoal (PseudoSeg): {'MET' if met else 'NOT MET'}")
+        for name, ok in summary['goal']['checks'].items():
+            print(f"{'PASS' if ok else 'FAIL'}: {name}")
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        png = plots.plot_arms(
+            rows, osp.join(args.out, f'{tag}.png'),
+            f'toy patterns, {schedule}, {len(seeds)} seeds')
+        print(f'\nwrote {png}')
+    _load_json(args.json, summary)
 
 
 def bench_calibration(args):
@@ -651,6 +736,29 @@ def parse_args(argv=None):
     p.add_argument('--work-dir', default='work_dirs/benchmark_regime')
     p.add_argument('--results', help='JSON lines of finished runs (resumed)')
     p.add_argument('--out', help='write the summary as JSON here')
+    p = sub.add_parser('arms')
+    p.add_argument('--arms', nargs='+', default=list(ARMS),
+                   choices=list(ARMS))
+    p.add_argument('--checkpoint',
+                   default='checkpoints/toy_patterns_backbone.pth')
+    p.add_argument('--data-root', default='data/toy_patterns',
+                   help='written there if missing')
+    p.add_argument('--num-train', type=int, default=512,
+                   help='size of the set when it is written')
+    p.add_argument('--num-val', type=int, default=256)
+    p.add_argument('--seeds', type=int, nargs='+', help='default: 0-4')
+    p.add_argument('--fractions', type=int, nargs='+', metavar='N',
+                   help='labeled fractions 1/N (default: 16 8 4 2)')
+    p.add_argument('--iters', type=int,
+                   help="default: the configs' schedule (4,000)")
+    p.add_argument('--quick', action='store_true',
+                   help='seeds 0 1, 1/16, 40 iterations: the harness runs')
+    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                   help='runs at a time, one thread each')
+    p.add_argument('--work-dir', default='work_dirs/benchmark_arms')
+    p.add_argument('--results', help='JSON lines of finished runs (resumed)')
+    p.add_argument('--out', help='folder for the plot (none: no plot)')
+    p.add_argument('--json', help='write the summary as JSON here')
     return parser.parse_args(argv)
 
 
@@ -667,6 +775,7 @@ def main(argv=None):
         'per-class': bench_per_class,
         'pretrain': bench_pretrain,
         'regime': bench_regime,
+        'arms': bench_arms,
     }[args.what]
     run(args)
 

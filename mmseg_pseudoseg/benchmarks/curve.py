@@ -69,17 +69,29 @@ def _point_at_split(cfg, data_root: str, split_dir: str) -> None:
         ds.ann_file = f'{split_dir}/labeled.txt'
 
 
+class _InitialStateSaved(Exception):
+    """Stops a ``save_init`` run once the initial weights are written."""
+
+
 def train_one(job: dict) -> dict:
     """Train and evaluate one run in this process (a worker).
 
     Args:
         job (dict): ``kind``, ``config``, ``cfg_options`` (dict or None),
             ``data_root``, ``split_dir``, ``seed``, ``iters``,
-            ``work_dir``, ``threads``.
+            ``work_dir``, ``threads``. Optional: ``save_init`` (``path``,
+            ``modules``): write those modules' initial weights (after the
+            runner's own initialisation, before the first step) to
+            ``path`` and stop there; ``init_from``: a file so written,
+            whose weights the run starts from instead (to pair arms whose
+            models draw other random numbers before initialisation).
 
     Returns:
-        dict: The job plus ``miou``, ``seconds``, ``init_fingerprint`` and,
-        for PseudoSeg, ``history`` (key -> mean per tenth of the run).
+        dict: The job plus ``miou``, ``seconds``, ``init_fingerprint`` (the
+        segmentor's initial weights), ``init_fingerprints`` (per top-level
+        module: backbone, decode_head, ...) and, for semi-supervised runs,
+        ``history`` (key -> mean per tenth of the run). ``iters`` None
+        keeps the config's schedule.
     """
     import torch
     from mmengine.config import Config
@@ -98,10 +110,13 @@ def train_one(job: dict) -> dict:
     cfg.work_dir = job['work_dir']
     cfg.randomness = dict(seed=job['seed'])
     cfg.log_level = 'WARNING'
-    cfg.train_cfg.max_iters = iters
-    cfg.train_cfg.val_interval = iters
-    cfg.param_scheduler[0].end = iters
-    cfg.default_hooks.checkpoint.interval = iters
+    if iters is None:  # the config's own schedule
+        iters = cfg.train_cfg.max_iters
+    else:
+        cfg.train_cfg.max_iters = iters
+        cfg.train_cfg.val_interval = iters
+        cfg.param_scheduler[0].end = iters
+        cfg.default_hooks.checkpoint.interval = iters
     cfg.default_hooks.logger.interval = max(1, iters // 10)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[name].num_workers = 0
@@ -110,14 +125,37 @@ def train_one(job: dict) -> dict:
 
     class _Fingerprint(Hook):
         def before_train(self, runner) -> None:
-            found['init'] = weights_fingerprint(
-                _segmentor_state(runner.model))
+            seg = getattr(runner.model, 'segmentor', runner.model)
+            if job.get('init_from'):
+                saved = torch.load(job['init_from'], map_location='cpu')
+                for module, state in saved.items():
+                    getattr(seg, module).load_state_dict(state)
+            state = _segmentor_state(runner.model)
+            found['init'] = weights_fingerprint(state)
+            for module in sorted({k.split('.')[0] for k in state}):
+                found[module] = weights_fingerprint({
+                    k: v
+                    for k, v in state.items()
+                    if k.split('.')[0] == module
+                })
+            if job.get('save_init'):
+                path = job['save_init']['path']
+                os.makedirs(osp.dirname(path), exist_ok=True)
+                torch.save({m: getattr(seg, m).state_dict()
+                            for m in job['save_init']['modules']},
+                           path + '.tmp')
+                os.replace(path + '.tmp', path)
+                raise _InitialStateSaved
 
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     runner.register_hook(_Fingerprint(), priority='HIGHEST')
     MMLogger.get_current_instance().setLevel('WARNING')
-    runner.train()
+    try:
+        runner.train()
+    except _InitialStateSaved:
+        return dict(job, init_fingerprint=found.pop('init'),
+                    init_fingerprints=found)
     hub = runner.message_hub
     history = {}
     for key in HISTORY_KEYS:
@@ -133,7 +171,8 @@ def train_one(job: dict) -> dict:
         miou=float(hub.get_scalar('val/mIoU').current()),
         aacc=float(hub.get_scalar('val/aAcc').current()),
         seconds=time.perf_counter() - start,
-        init_fingerprint=found.get('init'),
+        init_fingerprint=found.pop('init', None),
+        init_fingerprints=found,
         history=history,
         checkpoint=osp.join(cfg.work_dir, f'iter_{iters}.pth'))
 
@@ -180,6 +219,15 @@ def make_job(kind: str, config: str, cfg_options: Optional[dict],
         iters=iters,
         threads=1,
         work_dir=osp.join(work_root, key.replace('/', '_')))
+
+
+def run_pool(jobs: List[dict], n_jobs: int) -> List[dict]:
+    """:func:`train_one` of each job, ``n_jobs`` processes at a time (a
+    fresh process per job); the results in the jobs' order."""
+    context = get_context('spawn')
+    with ProcessPoolExecutor(n_jobs, mp_context=context,
+                             max_tasks_per_child=1) as pool:
+        return list(pool.map(train_one, jobs))
 
 
 def run_jobs(jobs: List[dict],

@@ -105,3 +105,50 @@ def plot_reliability(variants: Dict[str, dict], path: str) -> str:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_arms(rows: List[dict], path: str, title: str = '') -> str:
+    """mIoU of every arm against labeled fraction (mean +- std over seeds)
+    and each arm's paired difference from the supervised arm with its 95%
+    interval."""
+    x = [1 / r['denominator'] for r in rows]
+    arms = list(dict.fromkeys(a for r in rows for a in r['arms']))
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(6.5, 6.5), sharex=True,
+        gridspec_kw=dict(height_ratios=[2, 1]))
+    markers = 'osD^vP*X'
+    for i, arm in enumerate(arms):
+        pts = [(1 / r['denominator'], r['arms'][arm]) for r in rows
+               if arm in r['arms']]
+        top.errorbar([p[0] for p in pts], [p[1]['mean'] for p in pts],
+                     yerr=[p[1]['std'] for p in pts],
+                     marker=markers[i % len(markers)], capsize=3, label=arm)
+        if arm == 'supervised':
+            continue
+        d = [(1 / r['denominator'], r['vs_supervised'][arm]) for r in rows
+             if arm in r['vs_supervised']]
+        if d:
+            # Arms side by side at each fraction.
+            shift = 2**(0.04 * (i - len(arms) / 2))
+            bottom.errorbar(
+                [p[0] * shift for p in d], [p[1]['mean'] for p in d],
+                yerr=[[p[1]['mean'] - p[1]['low'] for p in d],
+                      [p[1]['high'] - p[1]['mean'] for p in d]],
+                marker=markers[i % len(markers)], capsize=3, ls='none',
+                color=f'C{i}')
+    top.set_ylabel('val mIoU (%)')
+    top.legend(fontsize=8)
+    top.grid(alpha=0.3)
+    if title:
+        top.set_title(title)
+    bottom.axhline(0, color='grey', lw=0.8)
+    bottom.set_ylabel('arm - supervised\n(95% CI)')
+    bottom.set_xscale('log', base=2)
+    bottom.set_xticks(x)
+    bottom.set_xticklabels([f"1/{r['denominator']}" for r in rows])
+    bottom.set_xlabel('labeled fraction of the train set')
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -26,17 +26,18 @@ def make_regime_jobs(config: str, checkpoint: str, checkpoint_sha256: str,
                      work_root: str,
                      denominators: Sequence[int] = FRACTIONS) -> List[dict]:
     """Jobs for :func:`curve.run_jobs`: pre-trained at every fraction,
-    random init at the smallest, every seed."""
+    random init at the smallest, every seed; seed by seed, so a call cut
+    short leaves whole seeds to summarise."""
     jobs = []
     arms = [(PRETRAINED, n) for n in denominators]
     arms.append((RANDOM, max(denominators)))
-    for kind, n in arms:
-        if kind == PRETRAINED:
-            options = {'model.backbone.init_cfg.checkpoint': checkpoint}
-        else:
-            options = {'model.backbone.init_cfg': None}
-        sha = checkpoint_sha256 if kind == PRETRAINED else None
-        for seed in seeds:
+    for seed in seeds:
+        for kind, n in arms:
+            if kind == PRETRAINED:
+                options = {'model.backbone.init_cfg.checkpoint': checkpoint}
+            else:
+                options = {'model.backbone.init_cfg': None}
+            sha = checkpoint_sha256 if kind == PRETRAINED else None
             jobs.append(
                 make_job(kind, config, options, data_root, n, seed, iters,
                          work_root, checkpoint_sha256=sha))

@@ -7,7 +7,7 @@ Every family is a pure function of a generator and the pixel grid:
 ``family(rng, u, v, k, phase) -> (H, W)`` mix weights in [0, 1] between an
 object's two colours, where ``u, v`` are the pixel coordinates rotated by a
 random angle about a random centre and ``k = 2 pi / period``. The radial
-families (rings, spiral, sunburst, ...) centre on that point. Only
+families (spiral, sunburst, ...) centre on that point. Only
 numpy and cv2.
 """
 from typing import Callable, Dict, Tuple
@@ -54,16 +54,8 @@ def checker(rng, u, v, k, phase):
     return np.sin(k * u + phase) * np.sin(k * v) > 0
 
 
-def rings(rng, u, v, k, phase):
-    return np.sin(k * np.hypot(u, v) + phase) > 0
-
-
 def zigzag(rng, u, v, k, phase):
     return np.sin(k * u + phase + 4 * _tri(v * k / (2 * TWO_PI))) > 0
-
-
-def crosshatch(rng, u, v, k, phase):
-    return (np.sin(k * u + phase) > 0.6) | (np.sin(k * v) > 0.6)
 
 
 def bricks(rng, u, v, k, phase):
@@ -198,9 +190,7 @@ BENCHMARK_FAMILIES: Dict[str, Family] = dict(
     stripes=stripes,
     dots=dots,
     checker=checker,
-    rings=rings,
     zigzag=zigzag,
-    crosshatch=crosshatch,
     bricks=bricks,
     honeycomb=honeycomb,
     spiral=spiral,

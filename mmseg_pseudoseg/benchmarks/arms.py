@@ -1,0 +1,264 @@
+"""The label-limited benchmark's arms on the toy patterns set (issue 16):
+every arm at every fraction and seed, paired with the supervised arm by
+seed, labeled split and initial weights.
+
+An arm is a config plus overrides (:data:`ARMS`):
+
+- ``supervised``: ``configs/supervised/toy-patterns.py``;
+- ``pseudoseg``: ``configs/pseudoseg/toy-patterns.py``, the release's
+  defaults (fused pseudo labels);
+- ``decoder``: the same with ``pseudo_src='decoder'``, the release's own
+  ablation (the decoder's soft labels alone; the classifier still trains);
+- ``fixmatch-style``: the same without the classifier and SGC head, hard
+  decoder labels above confidence 0.95 (the pilot's control);
+- ``unimatch`` / ``fixmatch``: ``configs/{unimatch,fixmatch}/
+  toy-patterns.py``, the second method as its release trains it.
+
+Runs are :func:`curve.train_one` jobs (one process each, resumable from a
+JSON lines file). :func:`summarise_arms` gives, per fraction, each arm's
+per-seed mIoU with mean +- std, and each arm's paired difference from the
+supervised arm with its 95% t-interval, over the seeds both finished;
+:func:`goal` checks the issue's goal for PseudoSeg.
+"""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ..evaluation import mean_std, paired_interval
+from .curve import make_job, run_key
+
+_CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'configs')
+SUPERVISED = 'supervised'
+ARMS: Dict[str, dict] = {
+    SUPERVISED: dict(config='supervised/toy-patterns.py', options=None),
+    'pseudoseg': dict(config='pseudoseg/toy-patterns.py', options=None),
+    'decoder': dict(
+        config='pseudoseg/toy-patterns.py',
+        options={'model.pseudo_src': 'decoder'}),
+    'fixmatch-style': dict(
+        config='pseudoseg/toy-patterns.py',
+        options={
+            'model.sgc_head': None,
+            'model.pseudo_src': 'decoder',
+            'model.confidence_threshold': 0.95,
+            'model.unsup_loss.use_hard_labels': True
+        }),
+    # UniMatch's segmentor has no auxiliary head (as released), so its
+    # runner draws other random numbers before the decode head is
+    # initialised: it starts from the supervised arm's initial weights,
+    # written by a supervised runner stopped before its first step.
+    'unimatch': dict(config='unimatch/toy-patterns.py', options=None,
+                     init_like_supervised=True),
+    'fixmatch': dict(config='fixmatch/toy-patterns.py', options=None,
+                     init_like_supervised=True),
+}
+# Modules of the segmentor whose initial weights every arm shares with the
+# supervised one (UniMatch's segmentor has no auxiliary head, as released).
+PAIRED_MODULES = ('backbone', 'decode_head')
+
+
+def arm_config(name: str) -> str:
+    """Absolute path of an arm's config."""
+    if name not in ARMS:
+        raise KeyError(f'unknown arm {name!r}; arms: {sorted(ARMS)}')
+    return osp.join(_CONFIGS, ARMS[name]['config'])
+
+
+def make_arm_jobs(arms: Sequence[str], data_root: str,
+                  denominators: Sequence[int], seeds: Sequence[int],
+                  iters: Optional[int], work_root: str,
+                  checkpoint: Optional[str] = None,
+                  checkpoint_sha256: Optional[str] = None) -> List[dict]:
+    """Jobs for :func:`curve.run_jobs`, seed by seed and fewest labels
+    first (a call cut short leaves whole (fraction, seed) cells).
+    ``iters`` None: the configs' own schedule (4,000); ``checkpoint``:
+    the pre-trained backbone every arm loads (recorded with its SHA-256)."""
+    if SUPERVISED not in arms:
+        raise ValueError('the arms must include the supervised one: every '
+                         'other arm is paired with it')
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        raise KeyError(f'unknown arms {unknown}; arms: {sorted(ARMS)}')
+
+    def options(name):
+        opts = dict(ARMS[name]['options'] or {})
+        if checkpoint:
+            key = ('model.backbone.init_cfg.checkpoint' if name == SUPERVISED
+                   else 'model.segmentor.backbone.init_cfg.checkpoint')
+            opts[key] = checkpoint
+        return opts or None
+
+    jobs = []
+    for seed in seeds:
+        for n in denominators:
+            for name in arms:
+                extra = {}
+                if ARMS[name].get('init_like_supervised'):
+                    extra['init_from'] = initial_state_path(
+                        work_root, seed, checkpoint_sha256)
+                jobs.append(
+                    make_job(name, arm_config(name), options(name),
+                             data_root, n, seed, iters, work_root,
+                             checkpoint_sha256=checkpoint_sha256, **extra))
+    return jobs
+
+
+def initial_state_path(work_root: str, seed: int,
+                       checkpoint_sha256: Optional[str]) -> str:
+    """Where the supervised arm's initial weights for ``seed`` go."""
+    tag = (checkpoint_sha256 or 'random')[:12]
+    return osp.join(work_root, 'initial_weights', f'{tag}_seed{seed}.pth')
+
+
+def initial_state_jobs(jobs: List[dict]) -> List[dict]:
+    """:func:`curve.train_one` jobs that write the files the ``init_from``
+    of ``jobs`` name and are missing: the supervised arm's runner at that
+    seed, stopped before its first step (its initial weights do not
+    depend on the fraction; the summary's ``same_init`` checks it)."""
+    out = {}
+    for job in jobs:
+        path = job.get('init_from')
+        if not path or path in out or osp.isfile(path):
+            continue
+        sup = next((j for j in jobs if j['kind'] == SUPERVISED
+                    and j['seed'] == job['seed']), None)
+        if sup is None:
+            raise ValueError(f"{job['key']} starts from the supervised "
+                             "arm's weights: that arm must be run too")
+        out[path] = dict(sup, key=f"initial_weights/seed{job['seed']}",
+                         save_init=dict(path=path,
+                                        modules=list(PAIRED_MODULES)))
+    return list(out.values())
+
+
+def _same_init(a: dict, b: dict) -> bool:
+    fa, fb = a.get('init_fingerprints') or {}, b.get('init_fingerprints') or {}
+    return all(
+        fa.get(m) is not None and fa.get(m) == fb.get(m)
+        for m in PAIRED_MODULES)
+
+
+def summarise_arms(results: Dict[str, dict], arms: Sequence[str],
+                   denominators: Sequence[int],
+                   seeds: Sequence[int]) -> List[dict]:
+    """Per fraction (fewest labels first): ``arms`` (name -> ``seeds``,
+    ``miou`` per seed, ``mean``, ``std``) and ``vs_supervised`` (name ->
+    paired difference over the seeds both finished: ``seeds``, ``diffs``,
+    ``mean``, ``low``, ``high``, ``same_init``: how many pairs started
+    from the same backbone and decode head weights), plus each arm's
+    pseudo-label ``history`` (mean over its seeds)."""
+    rows = []
+    for n in denominators:
+        row = dict(denominator=n, arms={}, vs_supervised={}, history={})
+        for name in arms:
+            runs = [results.get(run_key(name, n, s)) for s in seeds]
+            runs = [r for r in runs if r]
+            if not runs:
+                continue
+            values = [r['miou'] for r in runs]
+            row['arms'][name] = dict(seeds=[r['seed'] for r in runs],
+                                     miou=values, **mean_std(values))
+            hist = _mean_history(runs)
+            if hist:
+                row['history'][name] = hist
+            if name == SUPERVISED:
+                continue
+            pairs = [(results.get(run_key(SUPERVISED, n, r['seed'])), r)
+                     for r in runs]
+            pairs = [(a, b) for a, b in pairs if a]
+            if len(pairs) < 2:
+                continue
+            arm = [b['miou'] for _, b in pairs]
+            sup = [a['miou'] for a, _ in pairs]
+            row['vs_supervised'][name] = dict(
+                seeds=[b['seed'] for _, b in pairs],
+                diffs=[x - y for x, y in zip(arm, sup)],
+                same_init=sum(_same_init(a, b) for a, b in pairs),
+                **paired_interval(arm, sup))
+        if row['arms']:
+            rows.append(row)
+    return rows
+
+
+def _mean_history(runs: List[dict]) -> Dict[str, List[float]]:
+    keys = set.intersection(*(set(r.get('history') or {}) for r in runs))
+    return {
+        k: np.mean([r['history'][k] for r in runs], axis=0).tolist()
+        for k in sorted(keys)
+    }
+
+
+def goal(rows: List[dict], arm: str = 'pseudoseg',
+         fractions: Sequence[int] = (16, 8), margin: float = 3.0) -> dict:
+    """The issue's goal for ``arm``: at each of ``fractions``, beat the
+    supervised arm by >= ``margin`` mIoU with the paired 95% interval
+    above 0; and its fused pseudo labels at least as good as the
+    decoder's in the same runs (mIoU over classes, last tenth of
+    training). Missing measurements count as not met."""
+    checks = {}
+    by_n = {r['denominator']: r for r in rows}
+    for n in fractions:
+        d = by_n.get(n, {}).get('vs_supervised', {}).get(arm)
+        checks[f'1/{n}: {arm} - supervised >= {margin:g}'] = bool(
+            d and d['mean'] >= margin)
+        checks[f'1/{n}: 95% interval above 0'] = bool(d and d['low'] > 0)
+    fused, decoder = [], []
+    for r in rows:
+        h = r['history'].get(arm, {})
+        if h.get('pl_miou_pseudo') and h.get('pl_miou_decoder'):
+            fused.append(h['pl_miou_pseudo'][-1])
+            decoder.append(h['pl_miou_decoder'][-1])
+    checks['fused pseudo labels >= decoder\'s (pseudo-label mIoU, every '
+           'fraction, last tenth)'] = bool(fused) and all(
+               f >= d for f, d in zip(fused, decoder))
+    return dict(checks=checks, met=all(checks.values()))
+
+
+def format_arms(rows: List[dict], train_size: Optional[int] = None) -> str:
+    """Tables: mIoU per arm, and each arm minus supervised."""
+    arms = [a for a in ARMS if any(a in r['arms'] for r in rows)]
+    lines = ['| labeled | ' + ' | '.join(arms) + ' |',
+             '|---|' + '---|' * len(arms)]
+    for r in rows:
+        n = r['denominator']
+        frac = f'1/{n}' + (f' ({-(-train_size // n)})' if train_size else '')
+        cells = []
+        for a in arms:
+            v = r['arms'].get(a)
+            cells.append(f"{v['mean']:.2f} +- {v['std']:.2f} (n={v['n']})"
+                         if v else '-')
+        lines.append(f'| {frac} | ' + ' | '.join(cells) + ' |')
+    others = [a for a in arms if a != SUPERVISED]
+    if others:
+        lines += ['', 'arm - supervised, paired by seed: mean [95% '
+                  'interval] (same initial weights / pairs)', '',
+                  '| labeled | ' + ' | '.join(others) + ' |',
+                  '|---|' + '---|' * len(others)]
+        for r in rows:
+            cells = []
+            for a in others:
+                d = r['vs_supervised'].get(a)
+                cells.append(
+                    f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}] "
+                    f"({d['same_init']}/{d['n']})" if d else '-')
+            lines.append(f"| 1/{r['denominator']} | " + ' | '.join(cells) +
+                         ' |')
+    hist = [(r['denominator'], a, h) for r in rows
+            for a, h in r['history'].items()
+            if h.get('pl_miou_pseudo') or h.get('pl_miou_decoder')]
+    if hist:
+        lines += ['', 'pseudo-label mIoU on the weak view, last tenth of '
+                  'training (fused / decoder / SGC where the arm has them; '
+                  'share of foreground labelled background)', '',
+                  '| labeled | arm | mIoU fused | decoder | SGC | fg->bg '
+                  'fused | decoder | SGC |', '|---|---|---|---|---|---|---|'
+                  '---|']
+        for n, a, h in hist:
+            cells = [f'{h[k][-1]:.3f}' if h.get(k) else '-'
+                     for k in ('pl_miou_pseudo', 'pl_miou_decoder',
+                               'pl_miou_sgc', 'pl_fg_to_bg_pseudo',
+                               'pl_fg_to_bg_decoder', 'pl_fg_to_bg_sgc')]
+            lines.append(f'| 1/{n} | {a} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)

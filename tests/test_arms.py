@@ -1,0 +1,197 @@
+"""The label-limited benchmark's arms (``tools/benchmark.py arms``): the
+jobs, the pairing of initial weights, the summary's arithmetic and the
+goal, and the command line on recorded runs."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+from mmseg_pseudoseg.benchmarks import arms
+from mmseg_pseudoseg.benchmarks.curve import run_key, train_one
+from mmseg_pseudoseg.datasets import check_toy_patterns, make_toy_patterns
+from .conftest import REPO
+
+CKPT = osp.join(REPO, 'checkpoints/toy_patterns_backbone.pth')
+
+
+def test_arm_jobs_options_pairing_and_refusals(tmp_path):
+    jobs = arms.make_arm_jobs(list(arms.ARMS), '/data', [16, 8], [0, 1],
+                              None, str(tmp_path), '/ck.pth', 'abcdef' * 8)
+    assert len(jobs) == len(arms.ARMS) * 2 * 2
+    # Seed by seed, fewest labels first.
+    assert [(j['seed'], j['denominator']) for j in jobs[:7]] == (
+        [(0, 16)] * 6 + [(0, 8)])
+    by_key = {j['key']: j for j in jobs}
+    sup = by_key['supervised/1-16/seed0']
+    assert sup['cfg_options'] == {
+        'model.backbone.init_cfg.checkpoint': '/ck.pth'}
+    dec = by_key['decoder/1-16/seed0']
+    assert dec['cfg_options'] == {
+        'model.pseudo_src': 'decoder',
+        'model.segmentor.backbone.init_cfg.checkpoint': '/ck.pth'}
+    assert dec['config'] == by_key['pseudoseg/1-16/seed0']['config']
+    # UniMatch's two arms start from the supervised arm's initial weights,
+    # one file per seed, written by one stopped supervised runner each.
+    uni = [j for j in jobs if j['kind'] in ('unimatch', 'fixmatch')]
+    assert {j['init_from'] for j in uni if j['seed'] == 1} == {
+        arms.initial_state_path(str(tmp_path), 1, 'abcdef' * 8)}
+    assert not any('init_from' in j for j in jobs if j not in uni)
+    firsts = arms.initial_state_jobs(jobs)
+    assert [(j['seed'], j['kind'], j['save_init']['path']) for j in firsts
+            ] == [(s, 'supervised', arms.initial_state_path(
+                str(tmp_path), s, 'abcdef' * 8)) for s in (0, 1)]
+    with pytest.raises(KeyError, match='unknown arms'):
+        arms.make_arm_jobs(['supervised', 'mean-teacher'], '/d', [16], [0],
+                           None, '/w')
+    with pytest.raises(ValueError, match='must include the supervised'):
+        arms.make_arm_jobs(['pseudoseg'], '/d', [16], [0], None, '/w')
+    with pytest.raises(ValueError, match='supervised arm'):
+        arms.initial_state_jobs([j for j in jobs if j in uni])
+
+
+def test_unimatch_arm_starts_from_the_supervised_arms_weights(tmp_path):
+    # UniMatch's runner draws other random numbers before its decode head
+    # is initialised (no auxiliary head): alone it starts elsewhere; from
+    # the saved initial weights it starts where the supervised arm does.
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, ))
+    jobs = {
+        j['kind']: j
+        for j in arms.make_arm_jobs(['supervised', 'unimatch'], root, [16],
+                                    [0], 1, str(tmp_path / 'work'), CKPT,
+                                    'sha')
+    }
+    alone = train_one(dict(jobs['unimatch'], init_from=None))
+    first, = arms.initial_state_jobs(list(jobs.values()))
+    saved = train_one(first)
+    assert osp.isfile(jobs['unimatch']['init_from'])
+    assert 'miou' not in saved  # stopped before its first step
+    sup = train_one(jobs['supervised'])
+    uni = train_one(jobs['unimatch'])
+    for module in arms.PAIRED_MODULES:
+        assert uni['init_fingerprints'][module] == (
+            sup['init_fingerprints'][module]) == (
+                saved['init_fingerprints'][module])
+    assert alone['init_fingerprints']['backbone'] == (
+        sup['init_fingerprints']['backbone'])  # the pre-trained one
+    assert alone['init_fingerprints']['decode_head'] != (
+        sup['init_fingerprints']['decode_head'])
+    assert arms._same_init(sup, uni) and not arms._same_init(sup, alone)
+
+
+def _run(kind, n, seed, miou, same=True, history=None):
+    fp = {m: f'{m}{seed}' for m in arms.PAIRED_MODULES}
+    if not same:
+        fp['decode_head'] = 'other'
+    return dict(key=run_key(kind, n, seed), kind=kind, seed=seed,
+                denominator=n, miou=miou, init_fingerprints=fp,
+                history=history or {})
+
+
+def _history(fused, decoder):
+    return dict(pl_miou_pseudo=[0.1] * 9 + [fused],
+                pl_miou_decoder=[0.1] * 9 + [decoder])
+
+
+def test_arms_summary_pairs_by_seed_and_checks_the_goal():
+    results = {}
+    sup = {16: [30, 32, 34], 8: [40, 41, 45]}
+    ps = {16: [36, 37, 38], 8: [44, 45, 48]}
+    for n in (16, 8):
+        for s in range(3):
+            for r in (_run('supervised', n, s, sup[n][s]),
+                      _run('pseudoseg', n, s, ps[n][s],
+                           history=_history(0.6, 0.5)),
+                      _run('unimatch', n, s, sup[n][s] + 1, same=s != 2)):
+                results[r['key']] = r
+    del results[run_key('unimatch', 8, 1)]
+    rows = arms.summarise_arms(results, ['supervised', 'pseudoseg',
+                                         'unimatch'], [16, 8], [0, 1, 2])
+    r16, r8 = rows
+    assert r16['arms']['supervised']['mean'] == pytest.approx(32)
+    d = r16['vs_supervised']['pseudoseg']
+    # 6, 5, 4: mean 5, sd 1, t(0.975, 2) = 4.303 -> half width 2.484.
+    assert d['diffs'] == [6, 5, 4] and d['mean'] == pytest.approx(5)
+    assert d['half_width'] == pytest.approx(4.3027 / 3**0.5, abs=1e-3)
+    assert d['same_init'] == 3
+    # UniMatch at 1/8: seed 1 missing, paired over seeds 0 and 2 only;
+    # seed 2 started elsewhere and is counted so.
+    u8 = r8['vs_supervised']['unimatch']
+    assert u8['seeds'] == [0, 2] and u8['same_init'] == 1
+    assert r8['arms']['unimatch']['n'] == 2
+    g = arms.goal(rows)
+    # 1/8: 4, 4, 3 -> +3.67 [+2.23, +5.10]: met; fused 0.6 >= decoder 0.5.
+    assert g['met'], g
+    table = arms.format_arms(rows, 512)
+    assert '| 1/16 (32) |' in table and '+5.00 [+2.52, +7.48] (3/3)' in table
+    # Each part of the goal can fail on its own.
+    worse = dict(results)
+    for s, v in enumerate([42, 41, 46]):
+        worse[run_key('pseudoseg', 8, s)] = dict(
+            results[run_key('pseudoseg', 8, s)], miou=v)
+    g = arms.goal(arms.summarise_arms(worse, ['supervised', 'pseudoseg'],
+                                      [16, 8], [0, 1, 2]))
+    failed = [k for k, ok in g['checks'].items() if not ok]
+    assert failed == ['1/8: pseudoseg - supervised >= 3',
+                      '1/8: 95% interval above 0']
+    for key in [k for k in results if k.startswith('pseudoseg/1-16')]:
+        results[key] = dict(results[key], history=_history(0.4, 0.5))
+    g = arms.goal(arms.summarise_arms(results, ['supervised', 'pseudoseg'],
+                                      [16, 8], [0, 1, 2]))
+    assert [k for k, ok in g['checks'].items() if not ok] == [
+        "fused pseudo labels >= decoder's (pseudo-label mIoU, every "
+        'fraction, last tenth)']
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_tool', osp.join(REPO, 'tools/benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_arms_cli_summarises_recorded_runs_and_refuses_an_old_set(
+        tmp_path, capsys):
+    # The runs are recorded as the command would record them (same jobs),
+    # so the call trains nothing; train_one itself is tested above.
+    tool = _load_tool()
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, 1))
+    assert check_toy_patterns(root)['version'] == 2
+    work, results = tmp_path / 'work', tmp_path / 'runs.jsonl'
+    from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
+    jobs = arms.make_arm_jobs(['supervised', 'pseudoseg'], root, [16],
+                              [0, 1], 2, str(work), CKPT,
+                              file_sha256(CKPT))
+    with open(results, 'w') as f:
+        for job, miou in zip(jobs, [30, 35, 31, 37]):
+            f.write(json.dumps(dict(
+                job, miou=miou, init_fingerprints={
+                    m: f"{m}{job['seed']}" for m in arms.PAIRED_MODULES},
+                history=_history(0.5, 0.4))) + '\n')
+    argv = ['arms', '--arms', 'supervised', 'pseudoseg', '--checkpoint',
+            CKPT, '--data-root',
+            root, '--seeds', '0', '1', '--fractions', '16', '--iters', '2',
+            '--work-dir', str(work), '--results', str(results), '--out',
+            str(tmp_path / 'out'), '--json', str(tmp_path / 'arms.json')]
+    tool.main(argv)
+    log = capsys.readouterr().out
+    assert '4 of 4 runs already in' in log
+    assert '+5.50' in log and 'goal (PseudoSeg): NOT MET' in log
+    summary = json.load(open(tmp_path / 'arms.json'))
+    row, = summary['rows']
+    assert row['arms']['pseudoseg']['miou'] == [35, 37]
+    assert row['vs_supervised']['pseudoseg']['same_init'] == 2
+    # 1/8 was not run: that half of the goal is not met.
+    assert not summary['goal']['checks']['1/8: 95% interval above 0']
+    assert osp.isfile(tmp_path / 'out' / 'arms.png')
+    # A set written by the earlier version (no stamp) is refused, named.
+    old = tmp_path / 'old'
+    (old / 'ImageSets/Segmentation').mkdir(parents=True)
+    (old / 'ImageSets/Segmentation/train.txt').write_text('a\n')
+    argv[argv.index('--data-root') + 1] = str(old)
+    with pytest.raises(SystemExit, match=f'{old}: toy patterns set of '
+                       'version 1'):
+        tool.main(argv)
