@@ -85,6 +85,22 @@ def test_patterns_stamp_names_the_version_and_refuses_variants(tmp_path):
         check_toy_patterns(str(tmp_path))  # no stamp: written before it
 
 
+def test_version1_of_the_set_is_drawn_again_by_its_arguments():
+    # The label maps version 1 drew (at 7fa3374, before version 2), so the
+    # probes that chose version 2 can be repeated
+    # (docs/en/benchmarks/toy_patterns.md).
+    from mmseg_pseudoseg.datasets.pattern_families import VERSION1_FAMILIES
+    rng, digest = np.random.default_rng(0), hashlib.sha256()
+    for _ in range(6):
+        _, seg = draw_pattern_scene(
+            rng, (64, 80), families=VERSION1_FAMILIES,
+            objects_per_class=(1, 2), radius=(6, 18), period=(3.5, 10.0),
+            contrast=(0.3, 1.5))
+        digest.update(seg.tobytes())
+    assert digest.hexdigest() == (
+        'df762df00c4fa52d08974c52ae915f3c581d9fe7fa110d934a293c00684d5e1a')
+
+
 def test_patterns_classes_per_image_and_frequency():
     # >= 8 classes disjoint from the pre-training ones; each image holds
     # 1-3; each class is in about a fifth of the images (VOC: most images

@@ -34,7 +34,7 @@ Files as the scenes set's: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png``,
 """
 import json
 import os.path as osp
-from typing import Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from mmseg.datasets import BaseSegDataset
@@ -72,14 +72,16 @@ class ToyPatternsDataset(BaseSegDataset):
 
 def patterned_surface(rng: np.random.Generator, cls: int, h: int, w: int,
                       period: Tuple[float, float] = PERIOD,
-                      contrast: Tuple[float, float] = CONTRAST
+                      contrast: Tuple[float, float] = CONTRAST,
+                      families: Optional[Dict[str, Callable]] = None
                       ) -> np.ndarray:
     """(h, w, 3) BGR float surface of class ``cls`` (0: plain) with fine
-    noise."""
+    noise; class ``c`` is the ``c``-th of ``families`` (default: the
+    benchmark's)."""
     if cls == 0:
         return plain_surface(rng, h, w)
     a, b = colour_pair(rng, contrast)
-    family = list(BENCHMARK_FAMILIES.values())[cls - 1]
+    family = list((families or BENCHMARK_FAMILIES).values())[cls - 1]
     t = pattern_weights(rng, family, h, w, period)[..., None]
     return a * (1 - t) + b * t + rng.normal(0, 0.03, (h, w, 1))
 
@@ -90,13 +92,16 @@ def draw_pattern_scene(rng: np.random.Generator,
                        objects_per_class: Tuple[int, int] = (1, 1),
                        radius: Tuple[float, float] = RADIUS,
                        period: Tuple[float, float] = PERIOD,
-                       contrast: Tuple[float, float] = CONTRAST
+                       contrast: Tuple[float, float] = CONTRAST,
+                       families: Optional[Dict[str, Callable]] = None
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """One BGR uint8 image and its label map (0 background, 1-8 the
-    classes of ``PATTERN_CLASSES``, 255 on boundaries)."""
+    classes of ``PATTERN_CLASSES``, 255 on boundaries). The keyword
+    arguments draw variants for probes (``families``: other classes, in
+    label order)."""
     h, w = size
     img = plain_surface(rng, h, w)
-    num_fg = len(PATTERN_CLASSES) - 1
+    num_fg = len(families or BENCHMARK_FAMILIES)
     classes = rng.choice(num_fg, int(rng.integers(1, max_classes + 1)),
                          replace=False) + 1
     lo, hi = objects_per_class
@@ -106,7 +111,7 @@ def draw_pattern_scene(rng: np.random.Generator,
     layers = clutter + [int(c) for c in rng.permutation(objects)]
 
     def surface(rng, cls, h, w):
-        return patterned_surface(rng, cls, h, w, period, contrast)
+        return patterned_surface(rng, cls, h, w, period, contrast, families)
 
     return render_layers(rng, img, layers, surface, radius)
 
@@ -138,9 +143,15 @@ def make_toy_patterns(root: str,
     with open(osp.join(root, STAMP), 'w') as f:
         json.dump(dict(version=SET_VERSION, num_train=num_train,
                        num_val=num_val, size=list(size), seed=seed,
-                       draw={k: list(v) if isinstance(v, tuple) else v
+                       draw={k: _jsonable(v)
                              for k, v in draw_kwargs.items()}), f)
     return root
+
+
+def _jsonable(value):
+    if isinstance(value, dict):  # families: their names
+        return list(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def check_toy_patterns(root: str) -> dict:
