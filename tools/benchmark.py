@@ -718,34 +718,30 @@ def parse_args(argv=None):
     p.add_argument('--device', help='default: cuda if available, else cpu')
     p.add_argument('--workers', type=int, default=1,
                    help='processes drawing the set (same set for any)')
-    p = sub.add_parser('regime')
+    for name in ('regime', 'arms'):  # the toy patterns benchmark's
+        p = sub.add_parser(name)
+        p.add_argument('--checkpoint',
+                       default='checkpoints/toy_patterns_backbone.pth')
+        p.add_argument('--data-root', default='data/toy_patterns',
+                       help='written there if missing')
+        p.add_argument('--num-train', type=int, default=512,
+                       help='size of the set when it is written')
+        p.add_argument('--num-val', type=int, default=256)
+        p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                       help='runs at a time, one thread each')
+        p.add_argument('--work-dir', default=f'work_dirs/benchmark_{name}')
+        p.add_argument('--results',
+                       help='JSON lines of finished runs (resumed)')
+    p = sub.choices['regime']
     p.add_argument('--config', default=PATTERNS['supervised'])
-    p.add_argument('--checkpoint',
-                   default='checkpoints/toy_patterns_backbone.pth')
-    p.add_argument('--data-root', default='data/toy_patterns',
-                   help='written there if missing')
-    p.add_argument('--num-train', type=int, default=512,
-                   help='size of the set when it is written')
-    p.add_argument('--num-val', type=int, default=256)
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2, 3, 4])
     p.add_argument('--iters', type=int, default=4000)
-    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
-                   help='runs at a time, one thread each')
     p.add_argument('--min-gain', type=float, default=10.0,
                    help='least mIoU gain from 1/16 to 1/2')
-    p.add_argument('--work-dir', default='work_dirs/benchmark_regime')
-    p.add_argument('--results', help='JSON lines of finished runs (resumed)')
     p.add_argument('--out', help='write the summary as JSON here')
-    p = sub.add_parser('arms')
+    p = sub.choices['arms']
     p.add_argument('--arms', nargs='+', default=list(ARMS),
                    choices=list(ARMS))
-    p.add_argument('--checkpoint',
-                   default='checkpoints/toy_patterns_backbone.pth')
-    p.add_argument('--data-root', default='data/toy_patterns',
-                   help='written there if missing')
-    p.add_argument('--num-train', type=int, default=512,
-                   help='size of the set when it is written')
-    p.add_argument('--num-val', type=int, default=256)
     p.add_argument('--seeds', type=int, nargs='+', help='default: 0-4')
     p.add_argument('--fractions', type=int, nargs='+', metavar='N',
                    help='labeled fractions 1/N (default: 16 8 4 2)')
@@ -753,10 +749,6 @@ def parse_args(argv=None):
                    help="default: the configs' schedule (4,000)")
     p.add_argument('--quick', action='store_true',
                    help='seeds 0 1, 1/16, 40 iterations: the harness runs')
-    p.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
-                   help='runs at a time, one thread each')
-    p.add_argument('--work-dir', default='work_dirs/benchmark_arms')
-    p.add_argument('--results', help='JSON lines of finished runs (resumed)')
     p.add_argument('--out', help='folder for the plot (none: no plot)')
     p.add_argument('--json', help='write the summary as JSON here')
     return parser.parse_args(argv)

@@ -34,8 +34,15 @@ def plot_curve(rows: List[dict], path: str, title: str = '') -> str:
     for r in rows:
         bottom.scatter([1 / r['denominator']] * len(r['diffs']), r['diffs'],
                        s=10, color='grey', zorder=3)
+    return _finish(fig, bottom, rows, 'PseudoSeg - sup.\n(95% CI, seeds)',
+                   path)
+
+
+def _finish(fig, bottom, rows: List[dict], ylabel: str, path: str) -> str:
+    """The difference axis over the labeled fractions; save and close."""
+    x = [1 / r['denominator'] for r in rows]
     bottom.axhline(0, color='grey', lw=0.8)
-    bottom.set_ylabel('PseudoSeg - sup.\n(95% CI, seeds)')
+    bottom.set_ylabel(ylabel)
     bottom.set_xscale('log', base=2)
     bottom.set_xticks(x)
     bottom.set_xticklabels([f"1/{r['denominator']}" for r in rows])
@@ -111,7 +118,6 @@ def plot_arms(rows: List[dict], path: str, title: str = '') -> str:
     """mIoU of every arm against labeled fraction (mean +- std over seeds)
     and each arm's paired difference from the supervised arm with its 95%
     interval."""
-    x = [1 / r['denominator'] for r in rows]
     arms = list(dict.fromkeys(a for r in rows for a in r['arms']))
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(6.5, 6.5), sharex=True,
@@ -141,14 +147,4 @@ def plot_arms(rows: List[dict], path: str, title: str = '') -> str:
     top.grid(alpha=0.3)
     if title:
         top.set_title(title)
-    bottom.axhline(0, color='grey', lw=0.8)
-    bottom.set_ylabel('arm - supervised\n(95% CI)')
-    bottom.set_xscale('log', base=2)
-    bottom.set_xticks(x)
-    bottom.set_xticklabels([f"1/{r['denominator']}" for r in rows])
-    bottom.set_xlabel('labeled fraction of the train set')
-    bottom.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _finish(fig, bottom, rows, 'arm - supervised\n(95% CI)', path)
