@@ -1,7 +1,6 @@
 """The label-limited benchmark's arms (``tools/benchmark.py arms``): the
 jobs, the pairing of initial weights, the summary's arithmetic and the
 goal, and the command line on recorded runs."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -11,6 +10,7 @@ from mmseg_pseudoseg.benchmarks import arms
 from mmseg_pseudoseg.benchmarks.curve import run_key, train_one
 from mmseg_pseudoseg.datasets import check_toy_patterns, make_toy_patterns
 from .conftest import REPO
+from .test_benchmarks import _load_tool
 
 CKPT = osp.join(REPO, 'checkpoints/toy_patterns_backbone.pth')
 
@@ -144,14 +144,6 @@ def test_arms_summary_pairs_by_seed_and_checks_the_goal():
         'fraction, last tenth)']
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_tool', osp.join(REPO, 'tools/benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_arms_cli_summarises_recorded_runs_and_refuses_an_old_set(
         tmp_path, capsys):
     # The runs are recorded as the command would record them (same jobs),
@@ -162,22 +154,37 @@ def test_arms_cli_summarises_recorded_runs_and_refuses_an_old_set(
     assert check_toy_patterns(root)['version'] == 2
     work, results = tmp_path / 'work', tmp_path / 'runs.jsonl'
     from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
+    sha = file_sha256(CKPT)
     jobs = arms.make_arm_jobs(['supervised', 'pseudoseg'], root, [16],
-                              [0, 1], 2, str(work), CKPT,
-                              file_sha256(CKPT))
-    with open(results, 'w') as f:
-        for job, miou in zip(jobs, [30, 35, 31, 37]):
+                              [0, 1], 2, str(work), CKPT, sha)
+    # The supervised runs come from the regime check's results (the same
+    # runs under the regime's names), PseudoSeg's from the arms' own.
+    from mmseg_pseudoseg.benchmarks.regime import make_regime_jobs
+    regime_jobs = make_regime_jobs(arms.arm_config('supervised'), CKPT, sha,
+                                   root, [0, 1], 2, str(tmp_path / 'rw'))
+    fingerprints = {
+        s: {m: f'{m}{s}' for m in arms.PAIRED_MODULES} for s in (0, 1)}
+    with open(tmp_path / 'regime.jsonl', 'w') as f:
+        for job in regime_jobs:
             f.write(json.dumps(dict(
-                job, miou=miou, init_fingerprints={
-                    m: f"{m}{job['seed']}" for m in arms.PAIRED_MODULES},
-                history=_history(0.5, 0.4))) + '\n')
+                job, miou=30 + job['seed'] + (job['denominator'] != 16),
+                init_fingerprints=fingerprints[job['seed']])) + '\n')
+    with open(results, 'w') as f:
+        for job in jobs:
+            if job['kind'] == 'pseudoseg':
+                f.write(json.dumps(dict(
+                    job, miou=35 + 2 * job['seed'],
+                    init_fingerprints=fingerprints[job['seed']],
+                    history=_history(0.5, 0.4))) + '\n')
     argv = ['arms', '--arms', 'supervised', 'pseudoseg', '--checkpoint',
             CKPT, '--data-root',
             root, '--seeds', '0', '1', '--fractions', '16', '--iters', '2',
             '--work-dir', str(work), '--results', str(results), '--out',
-            str(tmp_path / 'out'), '--json', str(tmp_path / 'arms.json')]
+            str(tmp_path / 'out'), '--json', str(tmp_path / 'arms.json'),
+            '--reuse-regime', str(tmp_path / 'regime.jsonl')]
     tool.main(argv)
     log = capsys.readouterr().out
+    assert '2 supervised runs taken from' in log
     assert '4 of 4 runs already in' in log
     assert '+5.50' in log and 'goal (PseudoSeg): NOT MET' in log
     summary = json.load(open(tmp_path / 'arms.json'))

@@ -248,6 +248,20 @@ def bench_arms(args):
             osp.abspath(args.work_dir), osp.abspath(args.checkpoint), sha)
     except (KeyError, ValueError) as err:
         sys.exit(f'--arms: {err}')
+    if args.reuse_regime:
+        with open(args.reuse_regime) as f:
+            regime_runs = {r['key']: r for r in map(json.loads, f) if r}
+        done = set()
+        if osp.isfile(results_file):
+            with open(results_file) as f:
+                done = {r['key'] for r in map(json.loads, f) if r}
+        reused = [r for r in arms_lib.supervised_from_regime(
+            jobs, regime_runs) if r['key'] not in done]
+        os.makedirs(osp.dirname(osp.abspath(results_file)), exist_ok=True)
+        with open(results_file, 'a') as f:
+            f.writelines(json.dumps(r) + '\n' for r in reused)
+        print(f'{len(reused)} supervised runs taken from {args.reuse_regime}',
+              flush=True)
     if osp.isfile(results_file):
         from mmseg_pseudoseg.benchmarks.regime import stale_results
         with open(results_file) as f:
@@ -749,6 +763,10 @@ def parse_args(argv=None):
                    help="default: the configs' schedule (4,000)")
     p.add_argument('--quick', action='store_true',
                    help='seeds 0 1, 1/16, 40 iterations: the harness runs')
+    p.add_argument('--reuse-regime', metavar='JSONL',
+                   help="the regime check's results: its pre-trained runs "
+                   'that match a supervised run exactly (give --iters '
+                   '4000, as the regime) are taken, not retrained')
     p.add_argument('--out', help='folder for the plot (none: no plot)')
     p.add_argument('--json', help='write the summary as JSON here')
     return parser.parse_args(argv)

@@ -134,10 +134,35 @@ def initial_state_jobs(jobs: List[dict]) -> List[dict]:
 
 
 def _same_init(a: dict, b: dict) -> bool:
+    """Whether two runs started from the same backbone and decode head
+    weights (per-module fingerprints; runs recorded before those existed
+    compare the whole segmentor's)."""
     fa, fb = a.get('init_fingerprints') or {}, b.get('init_fingerprints') or {}
+    if not (fa and fb):
+        return a.get('init_fingerprint') is not None and (
+            a.get('init_fingerprint') == b.get('init_fingerprint'))
     return all(
         fa.get(m) is not None and fa.get(m) == fb.get(m)
         for m in PAIRED_MODULES)
+
+
+def supervised_from_regime(jobs: List[dict],
+                           regime_runs: Dict[str, dict]) -> List[dict]:
+    """The regime check's pre-trained runs that are exactly this
+    benchmark's supervised runs (same config, overrides, data, split,
+    seed and iterations), recorded as such: the supervised arm need not
+    be trained twice."""
+    out = []
+    for job in jobs:
+        if job['kind'] != SUPERVISED:
+            continue
+        run = regime_runs.get(
+            run_key('pretrained', job['denominator'], job['seed']))
+        if run and all(run.get(k) == job.get(k)
+                       for k in ('config', 'cfg_options', 'data_root',
+                                 'split_dir', 'iters')):
+            out.append(dict(run, **job))
+    return out
 
 
 def summarise_arms(results: Dict[str, dict], arms: Sequence[str],
