@@ -202,6 +202,25 @@ def _ensure_patterns(args, fractions):
     return root, file_sha256(args.checkpoint)
 
 
+def _read_runs(path):
+    """key -> run of a JSON lines results file (empty if missing)."""
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return {r['key']: r for r in map(json.loads, f) if r}
+
+
+def _refuse_stale(jobs, results_file, checkpoint, sha):
+    """Stop if the results file holds runs of these jobs made from another
+    checkpoint than ``checkpoint`` (SHA-256 ``sha``)."""
+    from mmseg_pseudoseg.benchmarks.regime import stale_results
+    stale = stale_results(jobs, _read_runs(results_file))
+    if stale:
+        sys.exit(f'{results_file}: {len(stale)} runs (e.g. {stale[0]}) '
+                 f'came from another checkpoint than {checkpoint} '
+                 f'(sha256 {sha}); use another --work-dir')
+
+
 def bench_regime(args):
     from mmseg_pseudoseg.benchmarks import regime
     root, sha = _ensure_patterns(args, regime.FRACTIONS)
@@ -209,14 +228,7 @@ def bench_regime(args):
         args.config, osp.abspath(args.checkpoint), sha, osp.abspath(root),
         args.seeds, args.iters, osp.abspath(args.work_dir))
     results_file = args.results or osp.join(args.work_dir, 'regime.jsonl')
-    if osp.isfile(results_file):
-        with open(results_file) as f:
-            done = {r['key']: r for r in map(json.loads, f) if r}
-        stale = regime.stale_results(jobs, done)
-        if stale:
-            sys.exit(f'{results_file}: {len(stale)} runs (e.g. {stale[0]}) '
-                     f'came from another checkpoint than {args.checkpoint} '
-                     f'(sha256 {sha}); use another --work-dir')
+    _refuse_stale(jobs, results_file, args.checkpoint, sha)
     start = time.perf_counter()
     results = curve_lib.run_jobs(
         jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
@@ -249,28 +261,17 @@ def bench_arms(args):
     except (KeyError, ValueError) as err:
         sys.exit(f'--arms: {err}')
     if args.reuse_regime:
-        with open(args.reuse_regime) as f:
-            regime_runs = {r['key']: r for r in map(json.loads, f) if r}
-        done = set()
-        if osp.isfile(results_file):
-            with open(results_file) as f:
-                done = {r['key'] for r in map(json.loads, f) if r}
+        if not osp.isfile(args.reuse_regime):
+            sys.exit(f'--reuse-regime {args.reuse_regime}: no such file')
+        done = _read_runs(results_file)
         reused = [r for r in arms_lib.supervised_from_regime(
-            jobs, regime_runs) if r['key'] not in done]
+            jobs, _read_runs(args.reuse_regime)) if r['key'] not in done]
         os.makedirs(osp.dirname(osp.abspath(results_file)), exist_ok=True)
         with open(results_file, 'a') as f:
             f.writelines(json.dumps(r) + '\n' for r in reused)
         print(f'{len(reused)} supervised runs taken from {args.reuse_regime}',
               flush=True)
-    if osp.isfile(results_file):
-        from mmseg_pseudoseg.benchmarks.regime import stale_results
-        with open(results_file) as f:
-            done = {r['key']: r for r in map(json.loads, f) if r}
-        stale = stale_results(jobs, done)
-        if stale:
-            sys.exit(f'{results_file}: {len(stale)} runs (e.g. {stale[0]}) '
-                     f'came from another checkpoint than {args.checkpoint} '
-                     f'(sha256 {sha}); use another --work-dir')
+    _refuse_stale(jobs, results_file, args.checkpoint, sha)
     start = time.perf_counter()
     firsts = arms_lib.initial_state_jobs(jobs)
     if firsts:

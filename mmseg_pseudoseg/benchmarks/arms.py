@@ -23,10 +23,8 @@ supervised arm with its 95% t-interval, over the seeds both finished;
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import numpy as np
-
 from ..evaluation import mean_std, paired_interval
-from .curve import make_job, run_key
+from .curve import _mean_history, make_job, run_key
 
 _CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'configs')
@@ -205,14 +203,6 @@ def summarise_arms(results: Dict[str, dict], arms: Sequence[str],
         if row['arms']:
             rows.append(row)
     return rows
-
-
-def _mean_history(runs: List[dict]) -> Dict[str, List[float]]:
-    keys = set.intersection(*(set(r.get('history') or {}) for r in runs))
-    return {
-        k: np.mean([r['history'][k] for r in runs], axis=0).tolist()
-        for k in sorted(keys)
-    }
 
 
 def goal(rows: List[dict], arm: str = 'pseudoseg',

@@ -299,7 +299,7 @@ def summarise(results: Dict[str, dict], denominators: Sequence[int],
 
 
 def _mean_history(runs: List[dict]) -> Dict[str, List[float]]:
-    keys = set.intersection(*(set(r.get('history', {})) for r in runs))
+    keys = set.intersection(*(set(r.get('history') or {}) for r in runs))
     return {
         k: np.mean([r['history'][k] for r in runs], axis=0).tolist()
         for k in sorted(keys)
