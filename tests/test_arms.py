@@ -202,3 +202,49 @@ def test_arms_cli_summarises_recorded_runs_and_refuses_an_old_set(
     with pytest.raises(SystemExit, match=f'{old}: toy patterns set of '
                        'version 1'):
         tool.main(argv)
+
+
+def test_arms_no_train_summarises_runs_written_elsewhere(tmp_path, capsys):
+    # Runs recorded on another machine (tools/gpu_arms.sh) name its paths;
+    # --no-train takes them by key, config name, iterations and options,
+    # trains nothing (train_one would fail on a 2-image set with 0
+    # iterations), and leaves out a run recorded with other options.
+    tool = _load_tool()
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, 1, 2))
+    from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
+    jobs = arms.make_arm_jobs(['supervised', 'decoder'], root, [16],
+                              [0, 1, 2], 2, str(tmp_path / 'w'), CKPT,
+                              file_sha256(CKPT))
+
+    def elsewhere(path):
+        return '/elsewhere/' + osp.basename(path)
+
+    results = tmp_path / 'gpu.jsonl'
+    with open(results, 'w') as f:
+        for job in jobs:
+            run = dict(job, miou=30.0 + job['seed'], data_root='/elsewhere',
+                       config='/elsewhere/configs/' +
+                       osp.basename(job['config']),
+                       init_fingerprints={'backbone': 'b', 'decode_head': 'd',
+                                          'auxiliary_head': 'a'})
+            run['cfg_options'] = {
+                k: elsewhere(v) if k.endswith('.checkpoint') else v
+                for k, v in job['cfg_options'].items()}
+            if job['kind'] == 'decoder':
+                run['miou'] += 4
+                if job['seed'] == 1:  # another arm's options: not this run
+                    run['cfg_options']['model.pseudo_src'] = 'pseudo'
+            f.write(json.dumps(run) + '\n')
+    argv = ['arms', '--arms', 'supervised', 'decoder', '--checkpoint', CKPT,
+            '--data-root', root, '--seeds', '0', '1', '2', '--fractions', '16',
+            '--iters', '2', '--work-dir', str(tmp_path / 'w'),
+            '--results', str(results), '--no-train',
+            '--json', str(tmp_path / 'arms.json')]
+    tool.main(argv)
+    assert '--no-train: 5 of 6 runs recorded' in capsys.readouterr().out
+    row, = json.load(open(tmp_path / 'arms.json'))['rows']
+    assert row['arms']['supervised']['miou'] == [30.0, 31.0, 32.0]
+    assert row['arms']['decoder']['miou'] == [34.0, 36.0]
+    assert row['vs_supervised']['decoder']['diffs'] == [4.0, 4.0]
+    assert not osp.exists(tmp_path / 'w')  # nothing trained

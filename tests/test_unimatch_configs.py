@@ -92,6 +92,9 @@ def test_config_follows_the_release_and_builds_shrunk(path):
         assert seg.decode_head.dilations == (1, 6, 12, 18)
         assert cfg.train_dataloader.batch_size == 2
         assert cfg.crop_size == (321, 321)
+        # Images pad to the crop, not to the R101 base's 512 (it did: the
+        # config check stopped tools/train.py before the first step).
+        assert seg.data_preprocessor.size == (321, 321)
         optim = cfg.optim_wrapper
         assert (optim.optimizer.lr, optim.optimizer.momentum,
                 optim.optimizer.weight_decay) == (0.001, 0.9, 1e-4)

@@ -210,6 +210,22 @@ def _read_runs(path):
         return {r['key']: r for r in map(json.loads, f) if r}
 
 
+def _recorded_runs(jobs, results_file):
+    """The finished runs of ``jobs`` in ``results_file``, matched by key,
+    config file name, iterations and options other than paths (a file
+    written on another machine names other absolute paths)."""
+    def same(run, job):
+        def options(r):
+            return {k: v for k, v in (r.get('cfg_options') or {}).items()
+                    if not k.endswith('.checkpoint')}
+        return (osp.basename(run['config']) == osp.basename(job['config'])
+                and run.get('iters') == job.get('iters')
+                and options(run) == options(job))
+    done = _read_runs(results_file)
+    return {j['key']: done[j['key']] for j in jobs
+            if j['key'] in done and same(done[j['key']], j)}
+
+
 def _refuse_stale(jobs, results_file, checkpoint, sha):
     """Stop if the results file holds runs of these jobs made from another
     checkpoint than ``checkpoint`` (SHA-256 ``sha``)."""
@@ -273,14 +289,20 @@ def bench_arms(args):
               flush=True)
     _refuse_stale(jobs, results_file, args.checkpoint, sha)
     start = time.perf_counter()
-    firsts = arms_lib.initial_state_jobs(jobs)
+    firsts = [] if args.no_train else arms_lib.initial_state_jobs(jobs)
     if firsts:
         print(f'writing the supervised arm\'s initial weights of seeds '
               f"{[j['seed'] for j in firsts]} (UniMatch's arms start from "
               'them)', flush=True)
         curve_lib.run_pool(firsts, args.jobs)
-    results = curve_lib.run_jobs(
-        jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
+    if args.no_train:
+        results = _recorded_runs(jobs, results_file)
+        print(f'--no-train: {len(results)} of {len(jobs)} runs recorded in '
+              f'{results_file}; summarising those', flush=True)
+    else:
+        results = curve_lib.run_jobs(
+            jobs, results_file, args.jobs,
+            log=lambda m: print(m, flush=True))
     wall = time.perf_counter() - start
     rows = arms_lib.summarise_arms(results, args.arms, fractions, seeds)
     n_train = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
@@ -768,6 +790,10 @@ def parse_args(argv=None):
                    help="the regime check's results: its pre-trained runs "
                    'that match a supervised run exactly (give --iters '
                    '4000, as the regime) are taken, not retrained')
+    p.add_argument('--no-train', action='store_true',
+                   help='train nothing: summarise the runs --results holds '
+                   '(also one written on another machine, e.g. by '
+                   'tools/gpu_arms.sh)')
     p.add_argument('--out', help='folder for the plot (none: no plot)')
     p.add_argument('--json', help='write the summary as JSON here')
     return parser.parse_args(argv)

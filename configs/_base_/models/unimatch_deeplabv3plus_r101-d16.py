@@ -13,6 +13,9 @@ model = dict(
     type='UniMatch',
     segmentor=dict(
         segmentor,
+        # 321 = the crop of the UniMatch VOC dataset base (the release's);
+        # change both together.
+        data_preprocessor=dict(segmentor.data_preprocessor, size=(321, 321)),
         backbone=dict(segmentor.backbone, norm_cfg=norm_cfg),
         decode_head=dict(
             segmentor.decode_head, norm_cfg=norm_cfg, align_corners=True),
