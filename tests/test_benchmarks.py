@@ -174,6 +174,13 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
     assert len(result['variants']) == 2 * 4 + 1
     assert _finite([v['ece'] for v in result['variants'].values()])
     assert _finite([v['acc'] for v in result['variants'].values()])
+    # The mechanism figures: each source's foreground called background,
+    # and how much of the objects the Grad-CAM covers, from the predicted
+    # and from the true image labels.
+    assert 'foreground called background' in log and 'Grad-CAM' in log
+    assert all(0 <= v['fg_to_bg'] <= 1 for v in result['variants'].values())
+    given = result['cam_coverage']['CAM, given image labels']
+    assert 0 <= given['>0.5']['all'] <= given['>0']['all'] <= 1
     # A control on a copy of the results: another supervised config and an
     # override retrain the supervised run only, and its record says how.
     control = tmp_path / 'control.jsonl'

@@ -143,3 +143,34 @@ def test_per_class_summary_by_hand():
     table = format_per_class(groups, ['bg', 'fg'])
     assert '| a | 1/4 | 2 | 69.7 +- 4.3 | 37.5 +- 53.0 | 1/2 |' in table
     assert '| a | 1/4 | fg | 0.550 | 0.450 |' in table
+
+
+def test_background_shares_and_cam_coverage_by_hand():
+    from mmseg_pseudoseg.benchmarks.calibration import (background_shares,
+                                                        coverage_scores,
+                                                        object_coverage)
+    # Rows ground truth: class 1 has 4 pixels, 1 called background; class 2
+    # has 6, 3 called background; class 3 has none.
+    cm = torch.tensor([[5, 0, 0, 0], [1, 3, 0, 0], [3, 1, 2, 0],
+                       [0, 0, 0, 0]])
+    shares = background_shares(cm)
+    assert shares['to_background'][:3] == [1.0, 0.25, 0.5]
+    assert math.isnan(shares['to_background'][3])
+    assert shares['fg_to_bg'] == pytest.approx(4 / 10)
+    # One 1x4 image: pixels of class 1, 1, 2, background; the last class-1
+    # pixel is unknown (e.g. CutOut). Class 1's CAM: 0.8 then 0.3; class
+    # 2's: 0 (not given).
+    gt = torch.tensor([[[1, 1, 2, 0]]])
+    known = torch.tensor([[[True, False, True, True]]])
+    cam = torch.tensor([[[[0.8, 0.3, 0.9, 0.9]], [[0.0, 0.0, 0.0, 0.0]]]])
+    counts = object_coverage(cam, gt, known)
+    assert counts.tolist() == [[1, 0], [1, 0], [1, 1]]
+    gt2 = torch.tensor([[[1, 1, 0, 0]]])
+    cam2 = torch.tensor([[[[0.3, 0.6, 0.0, 0.0]], [[0.0] * 4]]])
+    counts = counts + object_coverage(cam2, gt2, torch.ones_like(known))
+    # Class 1 over both images: 3 known pixels, CAM > 0 on all, > 0.5 on 2.
+    scores = coverage_scores(counts)
+    assert scores['pixels'] == [3, 1]
+    assert scores['>0']['per_class'] == [1.0, 0.0]
+    assert scores['>0.5']['per_class'] == pytest.approx([2 / 3, 0.0])
+    assert scores['>0.5']['all'] == pytest.approx(2 / 4)

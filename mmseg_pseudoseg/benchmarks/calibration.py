@@ -50,11 +50,80 @@ class _Accumulator:
         n = count.clamp_min(1)
         return dict(
             scores,
+            **background_shares(self.cm),
             ece=ece_from_bins(*self.bins),
             mean_conf=float(conf_sum.sum() / count.sum().clamp_min(1)),
             bin_count=count.tolist(),
             bin_conf=(conf_sum / n).tolist(),
             bin_acc=(hits / n).tolist())
+
+
+def background_shares(cm: torch.Tensor) -> dict:
+    """How much of each class a prediction calls background.
+
+    Args:
+        cm (Tensor): (K, K) counts, rows ground truth, class 0 background.
+
+    Returns:
+        dict: ``to_background`` (per class k, the share of its pixels
+        predicted 0; NaN for a class with no pixels) and ``fg_to_bg`` (the
+        share of all foreground pixels predicted 0).
+    """
+    cm = cm.double()
+    rows = cm.sum(1)
+    share = torch.where(rows > 0, cm[:, 0] / rows.clamp_min(1),
+                        torch.full_like(rows, float('nan')))
+    fg = float(rows[1:].sum())
+    return dict(to_background=share.tolist(),
+                fg_to_bg=float(cm[1:, 0].sum()) / fg if fg else float('nan'))
+
+
+COVERAGE_THRESHOLDS = (0.0, 0.5)
+
+
+def object_coverage(cam: torch.Tensor, gt: torch.Tensor, known: torch.Tensor,
+                    thresholds: Sequence[float] = COVERAGE_THRESHOLDS
+                    ) -> torch.Tensor:
+    """Pixels of each foreground class that a normalised CAM covers.
+
+    Args:
+        cam (Tensor): (B, F, H, W) CAM, each map divided by its maximum
+            (0 where the class was not given), at the labels' size.
+        gt (Tensor): (B, H, W) labels, foreground class f is ``f + 1``.
+        known (Tensor): (B, H, W) bool, the pixels that count.
+        thresholds (Sequence[float]): A pixel is covered at threshold t
+            when its class's CAM exceeds t (> 0: the CAM is on at all).
+
+    Returns:
+        Tensor: (len(thresholds) + 1, F) int64: per threshold the covered
+        pixels of each class, and in the last row each class's pixels.
+    """
+    num_fg = cam.shape[1]
+    out = torch.zeros(len(thresholds) + 1, num_fg, dtype=torch.long)
+    for f in range(num_fg):
+        obj = known & (gt == f + 1)
+        values = cam[:, f][obj]
+        for i, t in enumerate(thresholds):
+            out[i, f] = int((values > t).sum())
+        out[-1, f] = int(obj.sum())
+    return out
+
+
+def coverage_scores(counts: torch.Tensor,
+                    thresholds: Sequence[float] = COVERAGE_THRESHOLDS
+                    ) -> dict:
+    """Covered share per class and over all foreground pixels, per
+    threshold (``'>0'``, ``'>0.5'``), from :func:`object_coverage` sums."""
+    counts = counts.double()
+    total = counts[-1]
+    result = dict(pixels=counts[-1].long().tolist())
+    for i, t in enumerate(thresholds):
+        per_class = torch.where(total > 0, counts[i] / total.clamp_min(1),
+                                torch.full_like(total, float('nan')))
+        result[f'>{t:g}'] = dict(
+            per_class=per_class.tolist(),
+            all=float(counts[i].sum() / total.sum().clamp_min(1)))
+    return result
 
 
 def variant_names(temperatures: Sequence[float]) -> List[tuple]:
@@ -117,8 +186,11 @@ def pseudo_label_calibration(model,
         device (str): Device of the model.
 
     Returns:
-        dict: ``variants`` ((source, calibrate, T) -> scores),
-        ``image_labels`` (classifier vs. the views' true image labels),
+        dict: ``variants`` ((source, calibrate, T) -> scores, with each
+        class's share predicted background), ``image_labels`` (classifier
+        vs. the views' true image labels), ``cam_coverage`` (share of each
+        class's pixels where its Grad-CAM, made from the predicted or the
+        true image labels, exceeds 0 and 0.5),
         ``images`` and a check that the model's own fused probabilities
         equal the rebuilt ones (``max_fused_diff``).
     """
@@ -126,6 +198,12 @@ def pseudo_label_calibration(model,
     names = variant_names(temperatures)
     acc = {name: _Accumulator(k, n_bins) for name in names}
     label_cm = torch.zeros(k - 1, 2, 2, dtype=torch.long)
+    cam_names = ('CAM, predicted image labels', 'CAM, given image labels')
+    cover = {
+        name: torch.zeros(len(COVERAGE_THRESHOLDS) + 1, k - 1,
+                          dtype=torch.long)
+        for name in cam_names
+    }
     exact, max_diff, total = 0, 0.0, len(dataset)
     if max_images is not None:
         total = min(total, max_images)
@@ -155,6 +233,12 @@ def pseudo_label_calibration(model,
                 source = maps_oracle if 'given' in name[0] else maps
                 acc[name].add(
                     _variant_probs(model, source, size, name), gt, known)
+            for name, source in zip(cam_names, (maps, maps_oracle)):
+                if source.get('cam') is not None:
+                    cam = nn.functional.interpolate(
+                        source['cam'].float(), size, mode='bilinear',
+                        align_corners=False)
+                    cover[name] += object_coverage(cam, gt, known)
             mine = _variant_probs(
                 model, maps, size, ('fused', model.calibrate,
                                     model.temperature))
@@ -176,6 +260,10 @@ def pseudo_label_calibration(model,
                   for name, a in acc.items()},
         image_labels=dict(
             _image_label_scores(label_cm), exact=exact / max(total, 1)),
+        cam_coverage={
+            name: coverage_scores(c)
+            for name, c in cover.items() if c[-1].sum() > 0
+        },
         images=total,
         max_fused_diff=max_diff)
 

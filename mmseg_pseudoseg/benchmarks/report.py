@@ -10,26 +10,53 @@ def format_calibration(result: dict, classes: Sequence[str],
     variants = result['variants']
     lines = [
         '| source | shared scale | T | pixel acc | mIoU | ECE (15 bins) | '
-        'mean conf |', '|---|---|---|---|---|---|---|'
+        'mean conf | foreground called background |',
+        '|---|---|---|---|---|---|---|---|'
     ]
     for (source, calibrate, t), r in variants.items():
         scale = '-' if calibrate is None else ('yes' if calibrate else 'no')
         lines.append(f"| {source} | {scale} | {t:g} | {r['acc']:.4f} | "
                      f"{100 * r['miou']:.2f} | {r['ece']:.4f} | "
-                     f"{r['mean_conf']:.4f} |")
+                     f"{r['mean_conf']:.4f} | {r['fg_to_bg']:.3f} |")
     main = [('decoder', None, 1.0), ('SGC', None, 1.0),
             ('fused', True, model_temperature),
             ('fused', False, model_temperature),
             ('SGC, given image labels', None, 1.0)]
     main = [m for m in main if m in variants]
+    names = [f'{s}{"" if c is None else (", scaled" if c else ", unscaled")}'
+             for s, c, _ in main]
     lines += [
-        '', '| class | ' + ' | '.join(
-            f'{s}{"" if c is None else (", scaled" if c else ", unscaled")}'
-            for s, c, _ in main) + ' |', '|---' * (len(main) + 1) + '|'
+        '', '| class | ' + ' | '.join(names) + ' |',
+        '|---' * (len(main) + 1) + '|'
     ]
     for k, name in enumerate(classes):
         lines.append(f'| {name} | ' + ' | '.join(
             f"{100 * variants[m]['iou'][k]:.2f}" for m in main) + ' |')
+    lines += [
+        '', 'share of each class called background', '',
+        '| class | ' + ' | '.join(names) + ' |',
+        '|---' * (len(main) + 1) + '|'
+    ]
+    for k, name in enumerate(classes[1:], start=1):
+        lines.append(f'| {name} | ' + ' | '.join(
+            f"{variants[m]['to_background'][k]:.3f}" for m in main) + ' |')
+    coverage = result.get('cam_coverage') or {}
+    if coverage:
+        keys = [k for k in next(iter(coverage.values())) if k != 'pixels']
+        heads = [f'{n}, {t}' for n in coverage for t in keys]
+        lines += [
+            '', "share of each class's pixels where its Grad-CAM (divided "
+            'by its maximum) exceeds a threshold', '',
+            '| class | ' + ' | '.join(heads) + ' |',
+            '|---' * (len(coverage) * len(keys) + 1) + '|'
+        ]
+        rows = [(name, i) for i, name in enumerate(classes[1:])]
+        rows.append(('all foreground', None))
+        for name, i in rows:
+            cells = [c[t]['all'] if i is None else c[t]['per_class'][i]
+                     for c in coverage.values() for t in keys]
+            cells = ' | '.join(f'{v:.3f}' for v in cells)
+            lines.append(f'| {name} | {cells} |')
     labels = result['image_labels']
     lines += [
         '', 'classifier image labels (sigmoid >= 0.5, inference mode) vs '
