@@ -248,3 +248,42 @@ def test_arms_no_train_summarises_runs_written_elsewhere(tmp_path, capsys):
     assert row['arms']['decoder']['miou'] == [34.0, 36.0]
     assert row['vs_supervised']['decoder']['diffs'] == [4.0, 4.0]
     assert not osp.exists(tmp_path / 'w')  # nothing trained
+
+
+def test_mechanism_summary_over_seeds_by_hand():
+    from mmseg_pseudoseg.benchmarks import mechanism
+
+    def result(fused_bg, recall):
+        variant = dict(miou=0.3, fg_to_bg=0.5)
+        variants = {key: variant for _, key in mechanism.SOURCES
+                    if key[2] != 'T'}
+        variants[('fused', True, 0.5)] = dict(miou=0.25, fg_to_bg=fused_bg)
+        return dict(
+            variants=variants,
+            image_labels=dict(precision=[1.0, 0.5], recall=recall,
+                              exact=0.1),
+            cam_coverage={'CAM, given image labels': {
+                '>0': dict(all=0.8), '>0.5': dict(all=0.4)}})
+
+    figures = {
+        ('pseudoseg', 16, 0): mechanism.run_figures(result(0.6, [0.2, 0.4]),
+                                                    0.5),
+        ('pseudoseg', 16, 1): mechanism.run_figures(result(0.4, [0.4, 0.6]),
+                                                    0.5),
+        ('decoder', 8, 0): mechanism.run_figures(result(0.3, [1, 1]), 0.5),
+    }
+    rows = mechanism.summarise_mechanism(figures)
+    # Fewest labels first.
+    assert [(r['arm'], r['denominator'], r['seeds']) for r in rows] == [
+        ('pseudoseg', 16, [0, 1]), ('decoder', 8, [0])]
+    ps = rows[0]['figures']
+    bg = ps['fused (the targets): foreground called background']
+    assert bg['values'] == [0.6, 0.4] and bg['mean'] == pytest.approx(0.5)
+    assert bg['std'] == pytest.approx(0.1414, abs=1e-4)
+    assert ps['classifier: recall (mean over classes)']['values'] == \
+        pytest.approx([0.3, 0.5])
+    # Coverage from the predicted labels was not measured: no such line.
+    assert not any('predicted labels' in k for k in ps)
+    table = mechanism.format_mechanism(rows)
+    assert '| fused (the targets): foreground called background | ' \
+        '50.0 +- 14.1 | 30.0 +- 0.0 |' in table

@@ -181,6 +181,17 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
     assert all(0 <= v['fg_to_bg'] <= 1 for v in result['variants'].values())
     given = result['cam_coverage']['CAM, given image labels']
     assert 0 <= given['>0.5']['all'] <= given['>0']['all'] <= 1
+    # The same figures over the runs of a results file, each run on its
+    # own split's unlabeled images; a run without an SGC head is refused.
+    log = _bench(capsys, 'mechanism', '--results', work / 'curve.jsonl',
+                 '--arms', 'pseudoseg', '--max-images', 4, '--json',
+                 tmp_path / 'mech.json')
+    assert 'pseudoseg 1/16 (n=1)' in log
+    row, = json.load(open(tmp_path / 'mech.json'))
+    assert row['seeds'] == [0]
+    fused = row['figures']['fused (the targets): foreground called '
+                           'background']
+    assert 0 <= fused['mean'] <= 1 and fused['std'] == 0
     # A control on a copy of the results: another supervised config and an
     # override retrain the supervised run only, and its record says how.
     control = tmp_path / 'control.jsonl'

@@ -31,6 +31,10 @@ Subcommands:
                  supervised arm only: 1/16 .. 1/2 from the pre-trained
                  backbone and 1/16 from random init, paired by seed;
                  pass/fail of the criterion (issue 16).
+    mechanism    where the pseudo labels of PseudoSeg-family runs (`arms`
+                 or `curve` results) lose the foreground, over seeds: each
+                 source's mIoU and foreground called background, Grad-CAM
+                 coverage of the objects, the classifier's image labels.
     arms         the label-limited benchmark: supervised, PseudoSeg, its
                  decoder-only ablation, a FixMatch-style control, UniMatch
                  and FixMatch on the toy patterns set at 1/16 .. 1/2,
@@ -54,6 +58,8 @@ Examples:
     python tools/benchmark.py arms --quick
     python tools/benchmark.py arms --arms supervised pseudoseg --seeds 0 1 \
         --fractions 16 8 --jobs 2
+    python tools/benchmark.py mechanism --results \
+        work_dirs/benchmark_arms/arms.jsonl --fractions 16
 """
 import argparse
 import json
@@ -406,6 +412,75 @@ def bench_calibration(args):
     _load_json(args.json, result if len(results) == 1 else results)
 
 
+def bench_mechanism(args):
+    import numpy as np
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+
+    from mmseg_pseudoseg.benchmarks import mechanism
+    from mmseg_pseudoseg.benchmarks.calibration import \
+        pseudo_label_calibration
+    if not osp.isfile(args.results):
+        sys.exit(f'{args.results}: no such results file; `tools/benchmark.py '
+                 'arms` (or `curve`) writes one')
+    runs = list(_read_runs(args.results).values())
+    runs = [r for r in runs if r.get('kind') in args.arms
+            and (not args.fractions or r['denominator'] in args.fractions)
+            and (args.seeds is None or r['seed'] in args.seeds)]
+    no_sgc = [r['key'] for r in runs
+              if 'model.sgc_head' in (r.get('cfg_options') or {})
+              and r['cfg_options']['model.sgc_head'] is None]
+    if no_sgc:
+        sys.exit(f'{args.results}: {no_sgc[0]} has no SGC head '
+                 '(model.sgc_head=None); leave its arm out of --arms')
+    if not runs:
+        sys.exit(f'{args.results}: no run of --arms {args.arms} matches '
+                 f'--fractions {args.fractions} --seeds {args.seeds}')
+    missing = [r['checkpoint'] for r in runs
+               if not osp.isfile(r.get('checkpoint') or '')]
+    if missing:
+        sys.exit(f'{args.results}: {len(missing)} checkpoints it names do '
+                 f'not exist, e.g. {missing[0]}')
+    init_default_scope('mmseg')
+    MMLogger.get_current_instance().setLevel('WARNING')
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    figures, start = {}, time.perf_counter()
+    for run in sorted(runs, key=lambda r: r['key']):
+        cfg = Config.fromfile(run['config'])
+        # Every source is scored, also in a run that trained on one alone
+        # (the decoder arm): the source it used is not set here.
+        options = {k: v for k, v in (run.get('cfg_options') or {}).items()
+                   if k != 'model.pseudo_src'}
+        cfg.merge_from_dict(options)
+        set_data_root(cfg._cfg_dict, run['data_root'])
+        unlabeled = cfg.train_dataloader.dataset.unlabeled
+        unlabeled.ann_file = f"{run['split_dir']}/unlabeled.txt"
+        if 'LoadAnnotations' not in [t['type'] for t in unlabeled.pipeline]:
+            sys.exit(f"{run['config']}: the unlabeled pipeline loads no "
+                     'labels; the mechanism figures need them')
+        dataset = DATASETS.build(unlabeled)
+        torch.manual_seed(run['seed'])  # the same views for every arm
+        np.random.seed(run['seed'])
+        model = MODELS.build(cfg.model)
+        load_checkpoint(model, run['checkpoint'], map_location='cpu',
+                        logger='silent')
+        model.to(device)
+        temps = sorted({1.0, model.temperature})
+        result = pseudo_label_calibration(
+            model, dataset, cfg.train_dataloader.batch_size, temps,
+            max_images=args.max_images, device=device)
+        figures[(run['kind'], run['denominator'], run['seed'])] = \
+            mechanism.run_figures(result, model.temperature, model.calibrate)
+        print(f"{run['key']}: {result['images']} unlabeled images",
+              flush=True)
+    rows = mechanism.summarise_mechanism(figures)
+    print(f'\n{len(runs)} checkpoints of {args.results}, each on its own '
+          'unlabeled images (labels known, never trained on), '
+          f'{time.perf_counter() - start:.0f} s; mean +- std over seeds\n')
+    print(mechanism.format_mechanism(rows))
+    _load_json(args.json, rows)
+
+
 def bench_per_class(args):
     from mmengine.runner import load_checkpoint
     from mmseg.registry import MODELS
@@ -735,6 +810,20 @@ def parse_args(argv=None):
                    help='only these 1/N (default: all in the file)')
     p.add_argument('--seeds', type=int, nargs='+',
                    help='only these seeds (default: all in the file)')
+    p = sub.add_parser('mechanism')
+    p.add_argument('--results', required=True,
+                   help='JSON lines `arms` or `curve` wrote (each run names '
+                   'its checkpoint, config, data and split)')
+    p.add_argument('--arms', nargs='+', default=['pseudoseg', 'decoder'],
+                   help='kinds of run to score (PseudoSeg-family runs with '
+                   'an SGC head; default: pseudoseg decoder)')
+    p.add_argument('--fractions', type=int, nargs='+', metavar='N',
+                   help='only these 1/N (default: all in the file)')
+    p.add_argument('--seeds', type=int, nargs='+',
+                   help='only these seeds (default: all in the file)')
+    p.add_argument('--max-images', type=int,
+                   help='first images of each unlabeled set only')
+    p.add_argument('--json', help='write the summary as JSON here')
     p = sub.choices['pretrain']
     p.add_argument('--config', default=PATTERNS['supervised'],
                    help='its model\'s backbone is trained')
@@ -810,6 +899,7 @@ def main(argv=None):
         'train': bench_train,
         'fake-data': bench_fake_data,
         'per-class': bench_per_class,
+        'mechanism': bench_mechanism,
         'pretrain': bench_pretrain,
         'regime': bench_regime,
         'arms': bench_arms,
