@@ -124,24 +124,29 @@ def plot_arms(rows: List[dict], path: str, title: str = '') -> str:
         gridspec_kw=dict(height_ratios=[2, 1]))
     markers = 'osD^vP*X'
     for i, arm in enumerate(arms):
+        # Arms side by side at each fraction, in both panels.
+        shift = 2**(0.04 * (i - (len(arms) - 1) / 2))
         pts = [(1 / r['denominator'], r['arms'][arm]) for r in rows
                if arm in r['arms']]
-        top.errorbar([p[0] for p in pts], [p[1]['mean'] for p in pts],
+        top.errorbar([p[0] * shift for p in pts],
+                     [p[1]['mean'] for p in pts],
                      yerr=[p[1]['std'] for p in pts],
-                     marker=markers[i % len(markers)], capsize=3, label=arm)
+                     marker=markers[i % len(markers)], capsize=3, label=arm,
+                     ls='-' if len(rows) > 1 else 'none')
         if arm == 'supervised':
             continue
         d = [(1 / r['denominator'], r['vs_supervised'][arm]) for r in rows
              if arm in r['vs_supervised']]
         if d:
-            # Arms side by side at each fraction.
-            shift = 2**(0.04 * (i - len(arms) / 2))
             bottom.errorbar(
                 [p[0] * shift for p in d], [p[1]['mean'] for p in d],
                 yerr=[[p[1]['mean'] - p[1]['low'] for p in d],
                       [p[1]['high'] - p[1]['mean'] for p in d]],
                 marker=markers[i % len(markers)], capsize=3, ls='none',
                 color=f'C{i}')
+    if len(rows) == 1:  # one fraction: room for the arms beside it
+        x = 1 / rows[0]['denominator']
+        bottom.set_xlim(x / 1.4, x * 1.4)
     top.set_ylabel('val mIoU (%)')
     top.legend(fontsize=8)
     top.grid(alpha=0.3)
