@@ -205,7 +205,7 @@ def test_arms_cli_summarises_recorded_runs_and_refuses_an_old_set(
 
 
 def test_arms_no_train_summarises_runs_written_elsewhere(tmp_path, capsys):
-    # Runs recorded on another machine (tools/gpu_arms.sh) name its paths;
+    # Runs recorded on another machine (e.g. a GPU lease) name its paths;
     # --no-train takes them by key, config name, iterations and options,
     # trains nothing (train_one would fail on a 2-image set with 0
     # iterations), and leaves out a run recorded with other options.

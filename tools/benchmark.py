@@ -232,6 +232,16 @@ def _recorded_runs(jobs, results_file):
             if j['key'] in done and same(done[j['key']], j)}
 
 
+def _refuse_missing_checkpoints(runs, results_file):
+    """Stop if a run of ``results_file`` names a checkpoint that is not
+    there (before any model is built)."""
+    missing = [r.get('checkpoint') for r in runs
+               if not osp.isfile(r.get('checkpoint') or '')]
+    if missing:
+        sys.exit(f'{results_file}: {len(missing)} checkpoints it names do '
+                 f'not exist, e.g. {missing[0]}')
+
+
 def _refuse_stale(jobs, results_file, checkpoint, sha):
     """Stop if the results file holds runs of these jobs made from another
     checkpoint than ``checkpoint`` (SHA-256 ``sha``)."""
@@ -436,11 +446,7 @@ def bench_mechanism(args):
     if not runs:
         sys.exit(f'{args.results}: no run of --arms {args.arms} matches '
                  f'--fractions {args.fractions} --seeds {args.seeds}')
-    missing = [r['checkpoint'] for r in runs
-               if not osp.isfile(r.get('checkpoint') or '')]
-    if missing:
-        sys.exit(f'{args.results}: {len(missing)} checkpoints it names do '
-                 f'not exist, e.g. {missing[0]}')
+    _refuse_missing_checkpoints(runs, args.results)
     init_default_scope('mmseg')
     MMLogger.get_current_instance().setLevel('WARNING')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -501,11 +507,7 @@ def bench_per_class(args):
                  f'{args.fractions} --seeds {args.seeds}')
     # Several lines per key when a run was redone: the last one counts.
     runs = list({r['key']: r for r in runs}.values())
-    missing = [r['checkpoint'] for r in runs
-               if not osp.isfile(r['checkpoint'])]
-    if missing:
-        sys.exit(f'{args.results}: {len(missing)} checkpoints it names do '
-                 f'not exist, e.g. {missing[0]}')
+    _refuse_missing_checkpoints(runs, args.results)
     init_default_scope('mmseg')
     MMLogger.get_current_instance().setLevel('WARNING')
     # One config and val loader per (config, overrides, data root).
@@ -881,8 +883,7 @@ def parse_args(argv=None):
                    '4000, as the regime) are taken, not retrained')
     p.add_argument('--no-train', action='store_true',
                    help='train nothing: summarise the runs --results holds '
-                   '(also one written on another machine, e.g. by '
-                   'tools/gpu_arms.sh)')
+                   '(also a file written on another machine)')
     p.add_argument('--out', help='folder for the plot (none: no plot)')
     p.add_argument('--json', help='write the summary as JSON here')
     return parser.parse_args(argv)

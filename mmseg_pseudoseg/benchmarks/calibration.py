@@ -235,9 +235,7 @@ def pseudo_label_calibration(model,
                     _variant_probs(model, source, size, name), gt, known)
             for name, source in zip(cam_names, (maps, maps_oracle)):
                 if source.get('cam') is not None:
-                    cam = nn.functional.interpolate(
-                        source['cam'].float(), size, mode='bilinear',
-                        align_corners=False)
+                    cam = model._resize(source['cam'].float(), size)
                     cover[name] += object_coverage(cam, gt, known)
             mine = _variant_probs(
                 model, maps, size, ('fused', model.calibrate,
