@@ -89,6 +89,31 @@ def _run(kind, n, seed, miou, same=True, history=None):
                 history=history or {})
 
 
+def test_same_init_of_a_run_without_module_fingerprints_via_its_twin():
+    # The supervised run predates per-module fingerprints; the PseudoSeg
+    # run of the same seed has its whole-segmentor fingerprint and the
+    # per-module ones, so UniMatch (per-module only) pairs through it.
+    sup = dict(_run('supervised', 16, 0, 30), init_fingerprint='whole0')
+    del sup['init_fingerprints']
+    ps = dict(_run('pseudoseg', 16, 0, 31), init_fingerprint='whole0')
+    uni = dict(_run('unimatch', 16, 0, 32), init_fingerprint='uni0')
+    other = dict(_run('unimatch', 16, 1, 32, same=False),
+                 init_fingerprint='uni1')
+    sup1 = dict(_run('supervised', 16, 1, 30), init_fingerprint='whole1')
+    del sup1['init_fingerprints']  # no twin recorded: cannot be verified
+    uni1 = dict(_run('unimatch', 16, 1, 32), init_fingerprint='uni1')
+    results = {r['key']: r for r in (sup, ps, uni, sup1, uni1)}
+    assert not arms._same_init(sup, uni)  # on its own: unverifiable
+    filled = arms._fill_module_fingerprints(results)
+    assert arms._same_init(filled[sup['key']], uni)
+    assert not arms._same_init(filled[sup['key']], other)
+    assert 'init_fingerprints' not in filled[sup1['key']]
+    assert 'init_fingerprints' not in results[sup['key']]  # not mutated
+    row, = arms.summarise_arms(results, ['supervised', 'unimatch'], [16],
+                               [0, 1])
+    assert row['vs_supervised']['unimatch']['same_init'] == 1
+
+
 def _history(fused, decoder):
     return dict(pl_miou_pseudo=[0.1] * 9 + [fused],
                 pl_miou_decoder=[0.1] * 9 + [decoder])

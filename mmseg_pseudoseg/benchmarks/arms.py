@@ -144,6 +144,25 @@ def _same_init(a: dict, b: dict) -> bool:
         for m in PAIRED_MODULES)
 
 
+def _fill_module_fingerprints(results: Dict[str, dict]) -> Dict[str, dict]:
+    """Runs recorded before per-module fingerprints existed, given those of
+    another run whose whole-segmentor fingerprint is the same: that digest
+    covers every key and tensor of the state, so equal digests mean equal
+    modules. Nothing is filled where no such run was recorded."""
+    by_whole = {}
+    for run in results.values():
+        if run.get('init_fingerprints') and run.get('init_fingerprint'):
+            by_whole.setdefault(run['init_fingerprint'],
+                                run['init_fingerprints'])
+    out = {}
+    for key, run in results.items():
+        donor = by_whole.get(run.get('init_fingerprint'))
+        if not run.get('init_fingerprints') and donor:
+            run = dict(run, init_fingerprints=dict(donor))
+        out[key] = run
+    return out
+
+
 def supervised_from_regime(jobs: List[dict],
                            regime_runs: Dict[str, dict]) -> List[dict]:
     """The regime check's pre-trained runs that are exactly this
@@ -170,8 +189,11 @@ def summarise_arms(results: Dict[str, dict], arms: Sequence[str],
     ``miou`` per seed, ``mean``, ``std``) and ``vs_supervised`` (name ->
     paired difference over the seeds both finished: ``seeds``, ``diffs``,
     ``mean``, ``low``, ``high``, ``same_init``: how many pairs started
-    from the same backbone and decode head weights), plus each arm's
+    from the same backbone and decode head weights, also where one run
+    of a pair predates per-module fingerprints and another run of its
+    whole-segmentor fingerprint has them), plus each arm's
     pseudo-label ``history`` (mean over its seeds)."""
+    results = _fill_module_fingerprints(results)
     rows = []
     for n in denominators:
         row = dict(denominator=n, arms={}, vs_supervised={}, history={})
