@@ -29,17 +29,16 @@ TMP_GB = 1.5  # pytest's temporary runs and pip's unpacking
 def needs(root: str, mmpretrain: bool, tmp: str) -> List[Tuple[str, str,
                                                                float]]:
     """(folder, what, GiB) for each thing the run will write."""
-    out = []
-    main_venv = os.path.join(root, os.environ.get('VENV', '.venv'))
-    if not os.path.exists(os.path.join(main_venv, 'bin', 'python')):
-        out.append((root, f'{main_venv} (main venv)', MAIN_VENV_GB))
+    venvs = [(os.environ.get('VENV', '.venv'), 'main venv', MAIN_VENV_GB)]
     if mmpretrain:
-        venv = os.path.join(
-            root, os.environ.get('MMPRETRAIN_VENV', '.venv-mmpretrain'))
+        venvs.append((os.environ.get('MMPRETRAIN_VENV', '.venv-mmpretrain'),
+                      'mmpretrain venv, PSEUDOSEG_CI_MMPRETRAIN=0 leaves it '
+                      'out', MMPRETRAIN_VENV_GB))
+    out = []
+    for name, what, gb in venvs:
+        venv = os.path.join(root, name)
         if not os.path.exists(os.path.join(venv, 'bin', 'python')):
-            out.append((root, f'{venv} (mmpretrain venv, '
-                        'PSEUDOSEG_CI_MMPRETRAIN=0 leaves it out)',
-                        MMPRETRAIN_VENV_GB))
+            out.append((root, f'{venv} ({what})', gb))
     out.append((tmp, f'{tmp} (test runs, pip unpacking)', TMP_GB))
     return out
 
@@ -64,6 +63,13 @@ def shortfalls(items: List[Tuple[str, str, float]],
     return errors
 
 
+def check(root: str, mmpretrain: bool, tmp: str) -> List[str]:
+    """The shortfalls of this machine's disks for a CI run in ``root``."""
+    return shortfalls(needs(root, mmpretrain, tmp),
+                      lambda p: shutil.disk_usage(p).free,
+                      lambda p: os.stat(p).st_dev)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--mmpretrain', type=int, choices=(0, 1), default=1)
@@ -71,10 +77,8 @@ def main(argv=None) -> int:
         '--root',
         default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     args = parser.parse_args(argv)
-    root = os.path.abspath(args.root)
-    items = needs(root, bool(args.mmpretrain), tempfile.gettempdir())
-    errors = shortfalls(items, lambda p: shutil.disk_usage(p).free,
-                        lambda p: os.stat(p).st_dev)
+    errors = check(os.path.abspath(args.root), bool(args.mmpretrain),
+                   tempfile.gettempdir())
     for error in errors:
         print(f'check_disk: {error}', file=sys.stderr)
     return 1 if errors else 0
