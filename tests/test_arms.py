@@ -283,6 +283,8 @@ def test_mechanism_summary_over_seeds_by_hand():
         variants = {key: variant for _, key in mechanism.SOURCES
                     if key[2] != 'T'}
         variants[('fused', True, 0.5)] = dict(miou=0.25, fg_to_bg=fused_bg)
+        variants[('fused, given image labels', True, 0.5)] = dict(
+            miou=0.35, fg_to_bg=0.2)
         return dict(
             variants=variants,
             image_labels=dict(precision=[1.0, 0.5], recall=recall,
@@ -309,6 +311,9 @@ def test_mechanism_summary_over_seeds_by_hand():
         pytest.approx([0.3, 0.5])
     # Coverage from the predicted labels was not measured: no such line.
     assert not any('predicted labels' in k for k in ps)
+    # The targets from the true image labels, at the model's T and scale.
+    assert ps['fused, true image labels: mIoU']['mean'] == \
+        pytest.approx(0.35)
     table = mechanism.format_mechanism(rows)
     assert '| fused (the targets): foreground called background | ' \
         '50.0 +- 14.1 | 30.0 +- 0.0 |' in table

@@ -171,7 +171,9 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
     assert osp.isfile(out / 'calibration-reliability.png')
     result = json.load(open(tmp_path / 'cal.json'))
     assert result['max_fused_diff'] < 1e-5
-    assert len(result['variants']) == 2 * 4 + 1
+    # Per T: decoder, SGC, fused scaled and not, and the last two from the
+    # true image labels; once: SGC from the true image labels.
+    assert len(result['variants']) == 2 * 6 + 1
     assert _finite([v['ece'] for v in result['variants'].values()])
     assert _finite([v['acc'] for v in result['variants'].values()])
     # The mechanism figures: each source's foreground called background,

@@ -133,6 +133,9 @@ def variant_names(temperatures: Sequence[float]) -> List[tuple]:
         names += [('decoder', None, t), ('SGC', None, t)]
         names += [('fused', True, t), ('fused', False, t)]
     names += [('SGC, given image labels', None, 1.0)]
+    # The targets as a classifier that is always right would make them.
+    names += [('fused, given image labels', c, t) for t in temperatures
+              for c in (True, False)]
     return names
 
 

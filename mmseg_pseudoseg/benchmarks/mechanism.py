@@ -4,9 +4,9 @@
 PseudoSeg-family run of an ``arms`` (or ``curve``) results file with
 :func:`calibration.pseudo_label_calibration` on that run's own unlabeled
 images (labels known, never used in training), and summarises over seeds:
-per source (decoder, SGC, fused, SGC made from the true image labels) the
-pseudo-label mIoU and the share of foreground pixels called background;
-how much of the objects the Grad-CAM covers, from the predicted and from
+per source (decoder, SGC, fused, and SGC and fused made from the true
+image labels) the pseudo-label mIoU and the share of foreground pixels
+called background; how much of the objects the Grad-CAM covers, from the predicted and from
 the true image labels; the classifier's image-label precision and recall.
 """
 from typing import Dict, List, Sequence
@@ -21,6 +21,7 @@ SOURCES = (
     ('SGC', ('SGC', None, 1.0)),
     ('fused (the targets)', ('fused', True, 'T')),
     ('SGC, true image labels', ('SGC, given image labels', None, 1.0)),
+    ('fused, true image labels', ('fused, given image labels', True, 'T')),
 )
 CAMS = (('CAM, predicted image labels', 'predicted labels'),
         ('CAM, given image labels', 'true labels'))
