@@ -6,8 +6,9 @@ PseudoSeg-family run of an ``arms`` (or ``curve``) results file with
 images (labels known, never used in training), and summarises over seeds:
 per source (decoder, SGC, fused, and SGC and fused made from the true
 image labels) the pseudo-label mIoU and the share of foreground pixels
-called background; how much of the objects the Grad-CAM covers, from the predicted and from
-the true image labels; the classifier's image-label precision and recall.
+called background; how much of the objects the Grad-CAM covers, from the
+predicted and from the true image labels; the classifier's image-label
+precision and recall.
 """
 from typing import Dict, List, Sequence
 
