@@ -16,9 +16,12 @@ CKPT = osp.join(REPO, 'checkpoints/toy_patterns_backbone.pth')
 
 
 def test_arm_jobs_options_pairing_and_refusals(tmp_path):
-    jobs = arms.make_arm_jobs(list(arms.ARMS), '/data', [16, 8], [0, 1],
-                              None, str(tmp_path), '/ck.pth', 'abcdef' * 8)
-    assert len(jobs) == len(arms.ARMS) * 2 * 2
+    jobs = arms.make_arm_jobs(list(arms.DEFAULT_ARMS), '/data', [16, 8],
+                              [0, 1], None, str(tmp_path), '/ck.pth',
+                              'abcdef' * 8)
+    assert len(jobs) == len(arms.DEFAULT_ARMS) * 2 * 2
+    # The image-label arm uses extra annotation: asked for, never default.
+    assert 'imglabels' in arms.ARMS and 'imglabels' not in arms.DEFAULT_ARMS
     # Seed by seed, fewest labels first.
     assert [(j['seed'], j['denominator']) for j in jobs[:7]] == (
         [(0, 16)] * 6 + [(0, 8)])
@@ -78,6 +81,47 @@ def test_unimatch_arm_starts_from_the_supervised_arms_weights(tmp_path):
     assert alone['init_fingerprints']['decode_head'] != (
         sup['init_fingerprints']['decode_head'])
     assert arms._same_init(sup, uni) and not arms._same_init(sup, alone)
+
+
+def test_imglabels_arm_trains_on_the_crops_classes_from_paired_weights(
+        tmp_path):
+    # PseudoSeg with image-level labels: each unlabeled crop carries the
+    # classes left in it, the classifier trains on those, and the run
+    # starts from the supervised arm's weights like the other PseudoSeg
+    # arms.
+    import numpy as np
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, ))
+    cfg = Config.fromfile(arms.arm_config('imglabels'))
+    assert cfg.model.cls_on_unlabeled is True
+    init_default_scope('mmseg')
+    unlabeled = cfg.train_dataloader.dataset.unlabeled
+    unlabeled.data_root = root
+    dataset = DATASETS.build(unlabeled)
+    found = 0
+    for i in range(4):
+        weak = dataset[i]['data_samples']['weak']
+        seg = weak.gt_sem_seg.data.numpy()
+        present = [c for c in range(1, 9) if (seg == c).any()]
+        given = np.flatnonzero(weak.gt_image_labels.numpy()) + 1
+        # Classes under the strong view's CutOut are left out, so the
+        # labels are those of the crop outside it: a subset here.
+        assert set(given.tolist()) <= set(present)
+        assert weak.gt_image_labels.numpy().shape == (8, )
+        found += len(given)
+    assert found  # not all empty
+    jobs = {
+        j['kind']: j
+        for j in arms.make_arm_jobs(['supervised', 'imglabels'], root, [16],
+                                    [0], 1, str(tmp_path / 'work'), CKPT,
+                                    'sha')
+    }
+    sup = train_one(jobs['supervised'])
+    img = train_one(jobs['imglabels'])
+    assert arms._same_init(sup, img) and 'miou' in img
 
 
 def _run(kind, n, seed, miou, same=True, history=None):

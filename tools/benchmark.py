@@ -37,7 +37,8 @@ Subcommands:
                  coverage of the objects, the classifier's image labels.
     arms         the label-limited benchmark: supervised, PseudoSeg, its
                  decoder-only ablation, a FixMatch-style control, UniMatch
-                 and FixMatch on the toy patterns set at 1/16 .. 1/2,
+                 and FixMatch (asked for: PseudoSeg with image-level
+                 labels) on the toy patterns set at 1/16 .. 1/2,
                  paired by seed and initial weights; each arm minus
                  supervised with a 95% t-interval, PseudoSeg's goal.
 
@@ -83,7 +84,7 @@ from mmseg_pseudoseg.datasets import (make_toy_scenes, read_split,
 from mmseg_pseudoseg.datasets.toy_scenes import write_scene_splits
 from mmseg_pseudoseg.benchmarks import curve as curve_lib
 from mmseg_pseudoseg.benchmarks import plots
-from mmseg_pseudoseg.benchmarks.arms import ARMS
+from mmseg_pseudoseg.benchmarks.arms import ARMS, DEFAULT_ARMS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY = dict(
@@ -868,8 +869,10 @@ def parse_args(argv=None):
                    help='least mIoU gain from 1/16 to 1/2')
     p.add_argument('--out', help='write the summary as JSON here')
     p = sub.choices['arms']
-    p.add_argument('--arms', nargs='+', default=list(ARMS),
-                   choices=list(ARMS))
+    p.add_argument('--arms', nargs='+', default=list(DEFAULT_ARMS),
+                   choices=list(ARMS),
+                   help='default: every arm but imglabels (extra '
+                   'annotation: the unlabeled images\' classes)')
     p.add_argument('--seeds', type=int, nargs='+', help='default: 0-4')
     p.add_argument('--fractions', type=int, nargs='+', metavar='N',
                    help='labeled fractions 1/N (default: 16 8 4 2)')

@@ -12,7 +12,10 @@ An arm is a config plus overrides (:data:`ARMS`):
 - ``fixmatch-style``: the same without the classifier and SGC head, hard
   decoder labels above confidence 0.95 (the pilot's control);
 - ``unimatch`` / ``fixmatch``: ``configs/{unimatch,fixmatch}/
-  toy-patterns.py``, the second method as its release trains it.
+  toy-patterns.py``, the second method as its release trains it;
+- ``imglabels`` (not a default arm: it uses extra annotation):
+  ``configs/pseudoseg/toy-patterns_imglabels.py``, PseudoSeg with the
+  unlabeled images' image-level labels, the paper's second setting.
 
 Runs are :func:`curve.train_one` jobs (one process each, resumable from a
 JSON lines file). :func:`summarise_arms` gives, per fraction, each arm's
@@ -51,7 +54,13 @@ ARMS: Dict[str, dict] = {
                      init_like_supervised=True),
     'fixmatch': dict(config='fixmatch/toy-patterns.py', options=None,
                      init_like_supervised=True),
+    'imglabels': dict(config='pseudoseg/toy-patterns_imglabels.py',
+                      options=None),
 }
+# What `tools/benchmark.py arms` runs unless told: every arm trained from
+# the same annotation (``imglabels`` adds the unlabeled images' classes).
+DEFAULT_ARMS = ('supervised', 'pseudoseg', 'decoder', 'fixmatch-style',
+                'unimatch', 'fixmatch')
 # Modules of the segmentor whose initial weights every arm shares with the
 # supervised one (UniMatch's segmentor has no auxiliary head, as released).
 PAIRED_MODULES = ('backbone', 'decode_head')
