@@ -7,19 +7,19 @@
 # `tools/benchmark.py arms --arms supervised imglabels` runs it.
 _base_ = ['./toy-patterns.py']
 model = dict(cls_on_unlabeled=True)
+# configs/pseudoseg/toy-patterns.py's unlabeled pipeline, the image-level
+# labels made just before packing.
 train_dataloader = dict(
     dataset=dict(
-        unlabeled=dict(pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='ValidateSegMap', num_classes=_base_.toy_num_classes),
-        ] + _base_.toy_weak_and_strong_views + [
-            # The label map stays (keep_seg_map) for the pseudo-label
-            # accuracy diagnostics only, as in the other arms; the losses
-            # see the image-level labels alone.
-            dict(
-                type='ImageLabelsFromSegMap',
-                num_classes=_base_.toy_num_classes,
-                keep_seg_map=True),
-            dict(type='PackWeakStrongSegInputs')
-        ])))
+        unlabeled=dict(
+            pipeline=_base_.train_dataloader.dataset.unlabeled.pipeline[:-1] +
+            [
+                # The label map stays (keep_seg_map) for the pseudo-label
+                # accuracy diagnostics only, as in the other arms; the
+                # losses see the image-level labels alone.
+                dict(
+                    type='ImageLabelsFromSegMap',
+                    num_classes=_base_.toy_num_classes,
+                    keep_seg_map=True),
+                dict(type='PackWeakStrongSegInputs')
+            ])))
