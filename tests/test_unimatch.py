@@ -390,6 +390,37 @@ def test_colour_jitter_follows_torchvision_semantics():
         RandomColorJitter(hue=0.6)
 
 
+def test_negative_hue_shift_wraps_without_mmcv_adjust_hue(monkeypatch):
+    """A negative hue shift rotates backwards (mod 256 in uint8 HSV), as
+    mmcv.adjust_hue did under numpy 1. mmcv's raises OverflowError under
+    numpy >= 2 (np.uint8 of a negative number: UniMatch's VOC config
+    crashed in its first data-loader batch on the GPU machine's numpy
+    2.5), so the transform must not call it."""
+    import mmcv
+
+    from mmseg_pseudoseg.datasets.transforms.unimatch_augment import \
+        shift_hue
+    img = np.random.default_rng(0).integers(0, 256, (9, 11, 3), np.uint8)
+    if np.lib.NumpyVersion(np.__version__) < '2.0.0':
+        for value in (-0.5, -0.25, -0.034, 0.0, 0.1, 0.5):
+            assert np.array_equal(shift_hue(img, value),
+                                  mmcv.adjust_hue(img, value))
+
+    def no_mmcv(*args, **kwargs):
+        raise OverflowError('mmcv.adjust_hue called')
+
+    monkeypatch.setattr(mmcv, 'adjust_hue', no_mmcv)
+    # Green (BGR 0, 255, 0) shifted by -1/3 turn is red.
+    green = np.zeros((2, 2, 3), np.uint8)
+    green[..., 1] = 255
+    back = RandomColorJitter(0, 0, 0, 0.5, prob=1.0)
+    back.ranges['hue'] = (-1 / 3, -1 / 3)
+    out = back(dict(img=green.copy()))['img'][0, 0]
+    assert out[2] > 250 and out[0] < 5 and out[1] < 5
+    with pytest.raises(ValueError, match='hue_factor'):
+        shift_hue(img, -0.6)
+
+
 def test_gaussian_blur_probability_and_sigma():
     blur = RandomGaussianBlur(sigma_range=(0.1, 2.0), prob=0.5)
     impulse = np.zeros((41, 41, 3), np.float32)

@@ -23,9 +23,9 @@
 #   PSEUDOSEG_CONFIGS="configs/supervised/toy.py configs/pseudoseg/toy.py" \
 #   UNIMATCH_CONFIGS="configs/unimatch/toy.py configs/fixmatch/toy.py" \
 #   bash tools/gpu_speed_check.sh
-# Where mmsegmentation is not installed, it installs the wheels in
-# $WHEELS (default .whl; pass it with the device tool's carry) and this
-# package without dependencies.
+# Where mmsegmentation is not installed, it installs every wheel in
+# $WHEELS (default .whl; pass it with the device tool's carry) into $SITE
+# without their dependencies and puts $SITE and this checkout on PYTHONPATH.
 # Docs: docs/en/benchmarks/speed_memory.md (the tables this fills).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,7 @@ ITERS=${ITERS:-120}
 WARMUP=${WARMUP:-40}
 STAGE_TIMEOUT=${STAGE_TIMEOUT:-260}
 WHEELS=${WHEELS:-.whl}
+SITE=${SITE:-/tmp/pseudoseg_site}
 WORK=${WORK:-work_dirs/gpu_speed_work}
 FAKE_CONFIGS=${FAKE_CONFIGS-configs/pseudoseg/voc_1-8.py configs/unimatch/voc_92.py}
 PSEUDOSEG_CONFIGS=${PSEUDOSEG_CONFIGS:-configs/supervised/voc_1-8.py \
@@ -45,9 +46,11 @@ UNIMATCH_CONFIGS=${UNIMATCH_CONFIGS:-configs/unimatch/voc_92.py configs/fixmatch
 mkdir -p "$OUT" "$WORK"
 start=$(date +%s)
 if ! "$PY" -c 'import mmseg' 2>/dev/null; then
-    "$PY" -m pip install -q --no-index --find-links "$WHEELS" \
-        mmengine mmcv-lite mmsegmentation ftfy
-    "$PY" -m pip install -q --no-deps --no-build-isolation -e .
+    # --no-deps: mmengine and mmcv-lite ask for opencv-python, which no
+    # registry serves there; the machine's opencv-python-headless does.
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --upgrade \
+        --target "$SITE" "$WHEELS"/*.whl
+    export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 fi
 {
     git rev-parse HEAD 2>/dev/null || echo 'commit: unknown'

@@ -14,8 +14,10 @@ What is reused and what is written here:
   photometric functions, which implement the same PIL operations
   torchvision calls for PIL images: ``mmcv.adjust_brightness`` (blend with
   black), ``adjust_contrast`` (blend with the rounded grey-level mean),
-  ``adjust_color`` (blend with the greyscale image) and ``adjust_hue``
-  (uint8 hue shift in HSV). They agree with PIL up to uint8 rounding.
+  ``adjust_color`` (blend with the greyscale image); the hue shift is
+  :func:`shift_hue`, ``mmcv.adjust_hue``'s OpenCV path (uint8 hue shift in
+  HSV) written here because mmcv's raises ``OverflowError`` on a negative
+  shift under numpy >= 2. They agree with PIL up to uint8 rounding.
   mmseg's ``PhotoMetricDistortion`` is a different op, and this package's
   ``ColorJitter`` is PseudoSeg's TensorFlow colour ops.
 - Greyscale is mmcv's ``RandomGrayscale`` (configs set the ITU-R 601-2
@@ -138,6 +140,21 @@ class RandomCutMixBox(BaseTransform):
                 f'ratio_range={self.ratio_range}, key={self.key!r})')
 
 
+def shift_hue(img: np.ndarray, hue_factor: float) -> np.ndarray:
+    """Rotate the hue of a uint8 BGR image by ``hue_factor`` turns, as
+    ``mmcv.adjust_hue`` (OpenCV backend) and torchvision's PIL path do: the
+    shift ``hue_factor * 255`` truncated to an integer, added to the uint8
+    hue channel of HSV_FULL with wrap-around. Unlike ``mmcv.adjust_hue``
+    it works under numpy >= 2, whose ``np.uint8(-8.7)`` raises where numpy
+    1 wrapped to 248."""
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(
+            f"hue_factor must be in [-0.5, 0.5], got {hue_factor}")
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)
+    hsv[..., 0] += np.uint8(int(hue_factor * 255) % 256)  # wraps mod 256
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL)
+
+
 @TRANSFORMS.register_module()
 class RandomColorJitter(BaseTransform):
     """torchvision's ``ColorJitter`` on a BGR uint8 image, with
@@ -213,7 +230,7 @@ class RandomColorJitter(BaseTransform):
             elif name == 'saturation':
                 img = mmcv.adjust_color(img, value)
             else:
-                img = mmcv.adjust_hue(img, value)
+                img = shift_hue(img, value)
         results['img'] = img
         return results
 
