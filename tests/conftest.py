@@ -1,5 +1,6 @@
 """Shared fixtures: the toy data set and tiny models built from the toy
 configs (ResNetV1c-18 at 1/4 width), all on CPU."""
+import os
 import os.path as osp
 import random
 
@@ -36,7 +37,30 @@ def _cache_model_index_yaml():
     cfg_utils.load = load
 
 
+def _skip_yapf_formatting():
+    """Leave config dumps unformatted in the tests, in this process and in
+    the Python processes the tests start.
+
+    mmengine formats every ``Config.pretty_text`` with yapf (a Runner run
+    dumps its config five times: log, work-dir file, visualizer,
+    checkpoint meta), about 2.5 s a dump on the 2-core CI machine, half of
+    a short test run's time. The text is the same Python before and after
+    formatting (``tests/test_configs.py`` loads an unformatted dump back).
+    Subprocesses get it from ``tests/_subprocess_speedups/sitecustomize.py``
+    through PYTHONPATH.
+    """
+    import mmengine.config.config as cfg_module
+    cfg_module.FormatCode = lambda code, *args, **kwargs: (code, False)
+    folder = osp.join(osp.dirname(osp.abspath(__file__)),
+                      '_subprocess_speedups')
+    paths = [folder] + [
+        p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p
+    ]
+    os.environ['PYTHONPATH'] = os.pathsep.join(paths)
+
+
 _cache_model_index_yaml()
+_skip_yapf_formatting()
 PSEUDOSEG_TOY = osp.join(REPO, 'configs/pseudoseg/toy.py')
 SUPERVISED_TOY = osp.join(REPO, 'configs/supervised/toy.py')
 
