@@ -50,7 +50,9 @@ def _skip_yapf_formatting():
     through PYTHONPATH.
     """
     import mmengine.config.config as cfg_module
-    cfg_module.FormatCode = lambda code, *args, **kwargs: (code, False)
+
+    from ._subprocess_speedups.sitecustomize import unformatted
+    cfg_module.FormatCode = unformatted
     folder = osp.join(osp.dirname(osp.abspath(__file__)),
                       '_subprocess_speedups')
     paths = [folder] + [

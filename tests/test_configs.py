@@ -509,7 +509,11 @@ def test_unformatted_config_dump_loads_back_the_same(path, tmp_path):
     out = tmp_path / 'dump.py'
     cfg.dump(str(out))
     assert Config.fromfile(str(out)).to_dict() == cfg.to_dict()
-    # and the Python processes the tests start get the same speed-up
+
+
+def test_subprocesses_leave_config_dumps_unformatted_too():
+    # The Python processes the tests start get the same speed-up (through
+    # tests/_subprocess_speedups/sitecustomize.py on PYTHONPATH).
     import subprocess
     import sys
     check = subprocess.run(
