@@ -1,5 +1,6 @@
 """Shared fixtures: the toy data set and tiny models built from the toy
 configs (ResNetV1c-18 at 1/4 width), all on CPU."""
+import logging
 import os
 import os.path as osp
 import random
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.registry import init_default_scope
 
 import mmseg_pseudoseg  # noqa: F401  (registration)
@@ -73,6 +75,27 @@ def _seed_and_scope():
     torch.manual_seed(0)
     np.random.seed(0)  # the data transforms draw from numpy's global RNG
     random.seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _own_message_hub_and_logger():
+    """Each test's runners get a MessageHub and a logger of their own.
+
+    mmengine names both after the config file and the second a run starts,
+    so two tests in one worker within a second (two toy configs are both
+    ``toy.py``) would otherwise share them: the second run's log lines in
+    the first run's file, the first run's records in the second's hub. The
+    ones a test created are dropped (their log files closed) after it.
+    """
+    before = {cls: set(cls._instance_dict) for cls in (MessageHub, MMLogger)}
+    yield
+    for cls, names in before.items():
+        for name in set(cls._instance_dict) - names:
+            instance = cls._instance_dict.pop(name)
+            for handler in list(getattr(instance, 'handlers', [])):
+                if isinstance(handler, logging.FileHandler):
+                    handler.close()
+                    instance.removeHandler(handler)
 
 
 @pytest.fixture(scope='session')

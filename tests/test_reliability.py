@@ -7,11 +7,13 @@ import math
 import os
 import os.path as osp
 import random
+import time
 
 import numpy as np
 import pytest
 import torch
 from mmengine.hooks import Hook
+import mmengine.runner.runner as mmengine_runner_module
 from mmengine.runner import Runner
 
 from mmseg_pseudoseg.engine.hooks import (FaultInjectionHook, NonFiniteError,
@@ -110,6 +112,39 @@ def test_huge_unsup_weight_stops_with_the_loss_named(toy_root, tmp_path):
                        r'unsup\S*=nan.*last checkpoint is \(none'):
         Runner.from_cfg(cfg).train()
     assert not osp.exists(osp.join(tmp_path, 'iter_2.pth'))
+
+
+class _OneSecondClock:
+    """The runner module's ``time``, with every run started in one
+    second."""
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    @staticmethod
+    def localtime(*_):
+        return time.localtime(0)
+
+
+def test_last_checkpoint_named_is_this_runs(toy_root, tmp_path,
+                                            monkeypatch):
+    # Two runs in one process from config files of the same name, started
+    # within one second (a quick failure, then a rerun; two tests): mmengine
+    # names the MessageHub after both, so they share it. The second run's
+    # error must not name the first run's checkpoint as its own.
+    monkeypatch.setattr(mmengine_runner_module, 'time', _OneSecondClock())
+    first = Runner.from_cfg(
+        _cfg(SUPERVISED_TOY, toy_root, tmp_path / 'first', max_iters=2))
+    first.train()
+    assert osp.isfile(tmp_path / 'first' / 'iter_2.pth')
+    second = _cfg(SUPERVISED_TOY, toy_root, tmp_path / 'second')
+    second.custom_hooks.append(
+        dict(type='FaultInjectionHook', fault='nan', iteration=1))
+    second = Runner.from_cfg(second)
+    assert second.message_hub is first.message_hub  # the case under test
+    with pytest.raises(NonFiniteError,
+                       match=r'last checkpoint is \(none saved yet\)'):
+        second.train()
 
 
 def test_skip_mode_leaves_model_and_optimizer_untouched(toy_root, tmp_path):

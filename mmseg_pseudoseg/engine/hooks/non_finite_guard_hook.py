@@ -107,6 +107,13 @@ class NonFiniteGuardHook(Hook):
 
     # ------------------------------------------------------------------
     # Installation.
+    def before_run(self, runner) -> None:
+        # Runners built in one process from config files of the same name
+        # within the same second share mmengine's MessageHub (it is named
+        # after both); an earlier run's checkpoint is not this run's. Runs
+        # before the resume, which restores this run's own record.
+        runner.message_hub.update_info('last_ckpt', None)
+
     def before_train(self, runner) -> None:
         source = runner.cfg.get('load_from') or 'their initialisation'
         self._check_weights(
