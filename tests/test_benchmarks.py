@@ -231,6 +231,17 @@ def test_step_and_data_cli(tmp_path, capsys):
         assert r['peak_gib'] > 0 and r['supervised_peak_gib'] > 0
     with pytest.raises(SystemExit, match='NAME=CONFIG'):
         _bench(capsys, 'step', '--methods', 'UniMatch')
+    # The default methods are toy configs: timed beside the toy models
+    # only, never silently beside another model's figures.
+    tool = _load_tool()
+    toy = tool.step_methods(tool.parse_args(['step']))
+    assert [m.split('=')[0] for m in toy] == ['UniMatch', 'FixMatch']
+    voc = tool.parse_args(['step', '--pseudoseg-config', 'ps.py'])
+    assert tool.step_methods(voc) == []
+    assert 'Other methods left out' in capsys.readouterr().out
+    asked = tool.parse_args(['step', '--pseudoseg-config', 'ps.py',
+                             '--methods', f'UniMatch={unimatch}'])
+    assert tool.step_methods(asked) == [f'UniMatch={unimatch}']
     log = _bench(capsys, 'data', '--images', 2, '--items', 2, '--json',
                  tmp_path / 'data.json')
     assert 'images / s per worker' in log

@@ -90,6 +90,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY = dict(
     pseudoseg=osp.join(REPO, 'configs/pseudoseg/toy.py'),
     supervised=osp.join(REPO, 'configs/supervised/toy.py'))
+TOY_METHODS = [f'UniMatch={osp.join(REPO, "configs/unimatch/toy.py")}',
+               f'FixMatch={osp.join(REPO, "configs/fixmatch/toy.py")}']
 SCENES = dict(
     pseudoseg=osp.join(REPO, 'configs/pseudoseg/toy-scenes.py'),
     supervised=osp.join(REPO, 'configs/supervised/toy-scenes.py'))
@@ -546,6 +548,19 @@ def bench_per_class(args):
     _load_json(args.json, groups)
 
 
+def step_methods(args) -> list:
+    """``--methods``; by default the toy UniMatch and FixMatch configs,
+    which go with the toy models only (none, said so, where
+    ``--pseudoseg-config`` names another model)."""
+    if args.methods is not None:
+        return args.methods
+    if args.pseudoseg_config:
+        print('\nOther methods left out (--pseudoseg-config given): pass '
+              '--methods NAME=CONFIG ... to time them at this load.')
+        return []
+    return TOY_METHODS
+
+
 def bench_step(args):
     from mmseg_pseudoseg.benchmarks.step import bench_step as run
     from mmseg_pseudoseg.benchmarks.step import format_step
@@ -555,11 +570,12 @@ def bench_step(args):
     result = run(ps.to_dict(), sup.to_dict(), args.batch, args.crop,
                  args.iters, args.warmup)
     print(format_step(result))
-    if args.methods:
+    methods = step_methods(args)
+    if methods:
         from mmseg_pseudoseg.benchmarks.step import (bench_methods,
                                                      format_methods)
         cfgs = {}
-        for item in args.methods:
+        for item in methods:
             name, sep, path = item.partition('=')
             if not sep or not osp.isfile(path):
                 raise SystemExit(f'--methods {item!r}: expected NAME=CONFIG '
@@ -568,7 +584,8 @@ def bench_step(args):
         result['methods'] = bench_methods(cfgs, args.batch, args.crop,
                                           args.iters, args.warmup)
         print('\nOther methods, each against its own segmentor trained '
-              'supervised on the same labeled batch:\n')
+              'supervised on the same labeled batch ('
+              + ', '.join(methods) + '):\n')
         print(format_methods(result['methods']))
     _load_json(args.json, result)
 
@@ -772,10 +789,11 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument(
         '--methods', nargs='*', metavar='NAME=CONFIG',
-        default=[f'UniMatch={osp.join(REPO, "configs/unimatch/toy.py")}',
-                 f'FixMatch={osp.join(REPO, "configs/fixmatch/toy.py")}'],
+        default=None,
         help='other semi-supervised configs whose whole step is timed '
-        'against their own segmentor (none: leave them out)')
+        'against their own segmentor (default: the toy UniMatch and '
+        'FixMatch configs, where --pseudoseg-config is not given; an '
+        'empty list: none)')
     p = sub.choices['data']
     p.add_argument('--config', default=VOC,
                    help='a PseudoSeg config (its labeled and unlabeled '
