@@ -157,6 +157,15 @@ def test_same_init_of_a_run_without_module_fingerprints_via_its_twin():
     row, = arms.summarise_arms(results, ['supervised', 'unimatch'], [16],
                                [0, 1])
     assert row['vs_supervised']['unimatch']['same_init'] == 1
+    # A summary of the supervised and UniMatch arms alone (the twin is
+    # another arm's run, recorded beside them) still finds it.
+    alone = {k: r for k, r in results.items() if r is not ps}
+    row, = arms.summarise_arms(alone, ['supervised', 'unimatch'], [16],
+                               [0, 1])
+    assert row['vs_supervised']['unimatch']['same_init'] == 0
+    row, = arms.summarise_arms(alone, ['supervised', 'unimatch'], [16],
+                               [0, 1], donors=results.values())
+    assert row['vs_supervised']['unimatch']['same_init'] == 1
 
 
 def _history(fused, decoder):

@@ -323,7 +323,9 @@ def bench_arms(args):
             jobs, results_file, args.jobs,
             log=lambda m: print(m, flush=True))
     wall = time.perf_counter() - start
-    rows = arms_lib.summarise_arms(results, args.arms, fractions, seeds)
+    # Every run recorded beside them can vouch for an older run's weights.
+    rows = arms_lib.summarise_arms(results, args.arms, fractions, seeds,
+                                   donors=_read_runs(results_file).values())
     n_train = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
                                       'train.txt')))
     schedule = f'{args.iters} iterations' if args.iters else \

@@ -24,7 +24,7 @@ supervised arm with its 95% t-interval, over the seeds both finished;
 :func:`goal` checks the issue's goal for PseudoSeg.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 from ..evaluation import mean_std, paired_interval
 from .curve import _mean_history, make_job, run_key
@@ -153,13 +153,16 @@ def _same_init(a: dict, b: dict) -> bool:
         for m in PAIRED_MODULES)
 
 
-def _fill_module_fingerprints(results: Dict[str, dict]) -> Dict[str, dict]:
+def _fill_module_fingerprints(
+        results: Dict[str, dict],
+        donors: Iterable[dict] = ()) -> Dict[str, dict]:
     """Runs recorded before per-module fingerprints existed, given those of
-    another run whose whole-segmentor fingerprint is the same: that digest
-    covers every key and tensor of the state, so equal digests mean equal
-    modules. Nothing is filled where no such run was recorded."""
+    another run (of ``results`` or ``donors``: other recorded runs) whose
+    whole-segmentor fingerprint is the same: that digest covers every key
+    and tensor of the state, so equal digests mean equal modules. Nothing
+    is filled where no such run was recorded."""
     by_whole = {}
-    for run in results.values():
+    for run in list(results.values()) + list(donors):
         if run.get('init_fingerprints') and run.get('init_fingerprint'):
             by_whole.setdefault(run['init_fingerprint'],
                                 run['init_fingerprints'])
@@ -193,16 +196,18 @@ def supervised_from_regime(jobs: List[dict],
 
 def summarise_arms(results: Dict[str, dict], arms: Sequence[str],
                    denominators: Sequence[int],
-                   seeds: Sequence[int]) -> List[dict]:
+                   seeds: Sequence[int],
+                   donors: Iterable[dict] = ()) -> List[dict]:
     """Per fraction (fewest labels first): ``arms`` (name -> ``seeds``,
     ``miou`` per seed, ``mean``, ``std``) and ``vs_supervised`` (name ->
     paired difference over the seeds both finished: ``seeds``, ``diffs``,
     ``mean``, ``low``, ``high``, ``same_init``: how many pairs started
     from the same backbone and decode head weights, also where one run
     of a pair predates per-module fingerprints and another run of its
-    whole-segmentor fingerprint has them), plus each arm's
+    whole-segmentor fingerprint has them, among ``results`` or
+    ``donors``: the other runs recorded beside them), plus each arm's
     pseudo-label ``history`` (mean over its seeds)."""
-    results = _fill_module_fingerprints(results)
+    results = _fill_module_fingerprints(results, donors)
     rows = []
     for n in denominators:
         row = dict(denominator=n, arms={}, vs_supervised={}, history={})
