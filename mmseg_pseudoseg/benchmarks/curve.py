@@ -161,8 +161,8 @@ def train_one(job: dict) -> dict:
     for key in HISTORY_KEYS:
         if f'train/{key}' in hub.log_scalars:
             values = np.asarray(hub.get_scalar(f'train/{key}').data[0])
-            if len(values) < 10:
-                continue  # too few for tenths (pl_*: once per interval)
+            if key.startswith('pl_') and len(values) < 10:
+                continue  # logged once per interval: too few for tenths
             history[key] = [
                 float(c.mean()) for c in np.array_split(values, 10)
             ]
