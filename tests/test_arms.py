@@ -329,6 +329,59 @@ def test_arms_no_train_summarises_runs_written_elsewhere(tmp_path, capsys):
     assert not osp.exists(tmp_path / 'w')  # nothing trained
 
 
+def test_arms_keep_rows_joins_an_earlier_summary(tmp_path, capsys):
+    # Fractions whose runs were recorded elsewhere (or whose records are
+    # gone) join from an earlier --json: in the table, the JSON and the
+    # goal, marked with their source; the fractions summarised here
+    # replace theirs; a file that is not a summary stops the call first.
+    tool = _load_tool()
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, 1))
+    from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
+    work, results = tmp_path / 'w', tmp_path / 'runs.jsonl'
+    jobs = arms.make_arm_jobs(['supervised', 'pseudoseg'], root, [8], [0, 1],
+                              2, str(work), CKPT, file_sha256(CKPT))
+    with open(results, 'w') as f:
+        for job in jobs:
+            gain = 5 * (job['kind'] != 'supervised')
+            f.write(json.dumps(dict(job, miou=40.0 + job['seed'] + gain,
+                                    history=_history(0.5, 0.4))) + '\n')
+    earlier = {16: ([30.0, 31.0], [34.0, 35.5]), 8: ([1.0, 2.0], [3.0, 4.0])}
+    old_rows = []
+    for n, (sup, ps) in earlier.items():
+        row = arms.summarise_arms(
+            {r['key']: r for s in (0, 1) for r in (
+                _run('supervised', n, s, sup[s]),
+                _run('pseudoseg', n, s, ps[s], history=_history(0.5, 0.4)))},
+            ['supervised', 'pseudoseg'], [n], [0, 1])
+        old_rows += row
+    old_rows[0]['source'] = 'the 2026-11-26 runs'
+    old = tmp_path / 'old.json'
+    old.write_text(json.dumps(dict(rows=old_rows)))
+    argv = ['arms', '--arms', 'supervised', 'pseudoseg', '--checkpoint', CKPT,
+            '--data-root', root, '--seeds', '0', '1', '--fractions', '8',
+            '--iters', '2', '--work-dir', str(work), '--results',
+            str(results), '--no-train', '--keep-rows', str(old),
+            '--json', str(tmp_path / 'arms.json')]
+    tool.main(argv)
+    assert '1/16: kept from the 2026-11-26 runs' in capsys.readouterr().out
+    summary = json.load(open(tmp_path / 'arms.json'))
+    sixteen, eight = summary['rows']
+    assert sixteen['denominator'] == 16
+    assert sixteen['source'] == 'the 2026-11-26 runs'
+    assert sixteen['arms']['pseudoseg']['miou'] == [34.0, 35.5]
+    assert eight['arms']['pseudoseg']['miou'] == [45.0, 46.0]  # not 3, 4
+    assert 'source' not in eight
+    checks = summary['goal']['checks']
+    assert checks['1/16: pseudoseg - supervised >= 3']  # +4.25, kept row
+    assert checks['1/8: pseudoseg - supervised >= 3']  # +5, this call's
+    for bad, match in ((tmp_path / 'none.json', 'No such file'),
+                       (results, 'not an arms summary')):
+        argv[argv.index('--keep-rows') + 1] = str(bad)
+        with pytest.raises(SystemExit, match=f'--keep-rows {bad}: .*{match}'):
+            tool.main(argv)
+
+
 def test_mechanism_summary_over_seeds_by_hand():
     from mmseg_pseudoseg.benchmarks import mechanism
 

@@ -278,6 +278,23 @@ def bench_regime(args):
     _load_json(args.out, summary)
 
 
+def _kept_rows(path, fractions):
+    """The rows of the arms summary ``path`` whose fractions are not among
+    ``fractions``, each marked with its ``source`` (``path`` unless it
+    names one); read before any run starts."""
+    try:
+        with open(path) as f:
+            old = json.load(f)['rows']
+        kept = [dict(r, source=r.get('source', path)) for r in old
+                if r['denominator'] not in fractions]
+    except OSError as err:
+        sys.exit(f'--keep-rows {path}: {err.strerror}')
+    except (ValueError, KeyError, TypeError) as err:
+        sys.exit(f'--keep-rows {path}: not an arms summary (--json of '
+                 f'tools/benchmark.py arms): {err!r}')
+    return kept
+
+
 def bench_arms(args):
     from mmseg_pseudoseg.benchmarks import arms as arms_lib
     if args.quick:
@@ -286,6 +303,7 @@ def bench_arms(args):
         args.iters = args.iters or 40
     seeds = args.seeds or [0, 1, 2, 3, 4]
     fractions = args.fractions or [16, 8, 4, 2]
+    kept = _kept_rows(args.keep_rows, fractions) if args.keep_rows else []
     root, sha = _ensure_patterns(args, fractions)
     tag = 'arms-quick' if args.quick else 'arms'
     results_file = args.results or osp.join(args.work_dir, f'{tag}.jsonl')
@@ -326,6 +344,7 @@ def bench_arms(args):
     # Every run recorded beside them can vouch for an older run's weights.
     rows = arms_lib.summarise_arms(results, args.arms, fractions, seeds,
                                    donors=_read_runs(results_file).values())
+    rows = sorted(rows + kept, key=lambda r: -r['denominator'])
     n_train = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
                                       'train.txt')))
     schedule = f'{args.iters} iterations' if args.iters else \
@@ -334,6 +353,8 @@ def bench_arms(args):
           f'{seeds}, {args.jobs} runs at a time, wall {wall / 60:.1f} min '
           f'(this call), checkpoint {args.checkpoint} (sha256 {sha[:12]})\n')
     print(arms_lib.format_arms(rows, n_train))
+    for row in kept:
+        print(f"1/{row['denominator']}: kept from {row['source']}")
     summary = dict(set='toy_patterns', data_root=root, train_images=n_train,
                    iters=args.iters, seeds=seeds, arms=args.arms,
                    checkpoint=args.checkpoint, checkpoint_sha256=sha,
@@ -907,6 +928,12 @@ def parse_args(argv=None):
     p.add_argument('--no-train', action='store_true',
                    help='train nothing: summarise the runs --results holds '
                    '(also a file written on another machine)')
+    p.add_argument('--keep-rows', metavar='JSON',
+                   help="an earlier arms summary (--json): its rows for "
+                   'fractions other than --fractions join this summary, '
+                   'its table, plot and goal, marked with their "source" '
+                   '(runs recorded on another machine, or whose records '
+                   'are gone)')
     p.add_argument('--out', help='folder for the plot (none: no plot)')
     p.add_argument('--json', help='write the summary as JSON here')
     return parser.parse_args(argv)

@@ -293,7 +293,7 @@ def format_arms(rows: List[dict], train_size: Optional[int] = None) -> str:
                 d = r['vs_supervised'].get(a)
                 cells.append(
                     f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}] "
-                    f"({d['same_init']}/{d['n']})" if d else '-')
+                    f"({d.get('same_init', '?')}/{d['n']})" if d else '-')
             lines.append(f"| 1/{r['denominator']} | " + ' | '.join(cells) +
                          ' |')
     hist = [(r['denominator'], a, h) for r in rows
