@@ -1,0 +1,74 @@
+"""The label-limited benchmark's committed summary
+(``docs/benchmarks/arms-toy-patterns-cpu.json``) agrees with itself, with
+the regime check's summary and with the run records committed beside it:
+every mean, spread, paired difference and interval recomputes from the
+per-seed values, the supervised arm is the regime check's where a row says
+so, and the rows made from recorded runs summarise from those records."""
+import json
+import os.path as osp
+
+import pytest
+
+from mmseg_pseudoseg.benchmarks import arms
+from mmseg_pseudoseg.evaluation import mean_std, paired_interval
+from .conftest import REPO
+
+FIGURES = osp.join(REPO, 'docs', 'benchmarks')
+
+
+def _load(name):
+    with open(osp.join(FIGURES, name)) as f:
+        return json.load(f)
+
+
+def _runs():
+    with open(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl')) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _close(a, b):
+    return a == pytest.approx(b, rel=0, abs=1e-9)
+
+
+@pytest.mark.parametrize('row', _load('arms-toy-patterns-cpu.json')['rows'],
+                         ids=lambda r: f"1-{r['denominator']}")
+def test_arms_row_recomputes_from_its_per_seed_values(row):
+    arms_ = row['arms']
+    sup = dict(zip(arms_['supervised']['seeds'], arms_['supervised']['miou']))
+    for name, a in arms_.items():
+        assert len(a['seeds']) == len(a['miou']) == a['n'], name
+        stats = mean_std(a['miou'])
+        assert _close(a['mean'], stats['mean']), name
+        assert _close(a['std'], stats['std']), name
+    for name, d in row['vs_supervised'].items():
+        own = dict(zip(arms_[name]['seeds'], arms_[name]['miou']))
+        x = [own[s] for s in d['seeds']]
+        y = [sup[s] for s in d['seeds']]
+        assert all(_close(a, b - c) for a, b, c in zip(d['diffs'], x, y))
+        for key, value in paired_interval(x, y).items():
+            assert _close(d[key], value), (name, key)
+
+
+def test_arms_supervised_rows_are_the_regime_checks_where_they_say_so():
+    regime = _load('regime-toy-patterns-v2.json')['fractions']
+    said = [r for r in _load('arms-toy-patterns-cpu.json')['rows']
+            if "regime check's" in r.get('source', '')]
+    assert {r['denominator'] for r in said} == {16, 8, 4}
+    for row in said:
+        assert row['arms']['supervised']['miou'] == \
+            regime[str(row['denominator'])]['miou']
+
+
+def test_arms_rows_without_a_source_summarise_from_the_committed_runs():
+    summary = _load('arms-toy-patterns-cpu.json')
+    recorded = [r for r in summary['rows'] if 'source' not in r]
+    runs = {r['key']: r for r in _runs()}
+    for row in recorded:
+        n = row['denominator']
+        again, = arms.summarise_arms(runs, list(row['arms']), [n],
+                                     summary['seeds'])
+        for name, a in row['arms'].items():
+            assert again['arms'][name]['miou'] == a['miou'], (n, name)
+        for name, d in row['vs_supervised'].items():
+            assert again['vs_supervised'][name]['same_init'] == \
+                d['same_init'], (n, name)
