@@ -7,7 +7,8 @@ import os.path as osp
 import pytest
 
 from mmseg_pseudoseg.benchmarks import arms
-from mmseg_pseudoseg.benchmarks.curve import run_key, train_one
+from mmseg_pseudoseg.benchmarks.curve import (run_key, train_one,
+                                              tree_digest)
 from mmseg_pseudoseg.datasets import check_toy_patterns, make_toy_patterns
 from .conftest import REPO
 from .test_benchmarks import _load_tool
@@ -81,6 +82,25 @@ def test_unimatch_arm_starts_from_the_supervised_arms_weights(tmp_path):
     assert alone['init_fingerprints']['decode_head'] != (
         sup['init_fingerprints']['decode_head'])
     assert arms._same_init(sup, uni) and not arms._same_init(sup, alone)
+    # Each record names the machine and the exact data it ran on.
+    import torch
+    assert sup['machine']['cpu_capability'] == (
+        torch.backends.cpu.get_cpu_capability())
+    assert sup['machine']['torch'] == torch.__version__
+    assert sup['data_digest'] == uni['data_digest'] == tree_digest(root)
+
+
+def test_tree_digest_sees_every_byte_and_name(tmp_path):
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'a' / 'x.jpg').write_bytes(b'\x00\x01')
+    (tmp_path / 'b.txt').write_text('1\n')
+    first = tree_digest(str(tmp_path))
+    assert tree_digest(str(tmp_path)) == first
+    (tmp_path / 'a' / 'x.jpg').write_bytes(b'\x00\x02')
+    second = tree_digest(str(tmp_path))
+    assert second != first
+    (tmp_path / 'a' / 'x.jpg').rename(tmp_path / 'a' / 'y.jpg')
+    assert tree_digest(str(tmp_path)) not in (first, second)
 
 
 def test_imglabels_arm_trains_on_the_crops_classes_from_paired_weights(

@@ -44,6 +44,41 @@ def weights_fingerprint(state_dict: dict) -> str:
     return digest.hexdigest()
 
 
+def tree_digest(root: str) -> str:
+    """SHA-1 over the relative path and bytes of every file under
+    ``root``, in sorted order: whether two runs read the same data set
+    byte for byte (an image encoder of another version may write other
+    JPEG bytes from the same drawing)."""
+    digest = hashlib.sha1()
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(files):
+            path = osp.join(folder, name)
+            digest.update(osp.relpath(path, root).encode())
+            with open(path, 'rb') as f:
+                digest.update(f.read())
+    return digest.hexdigest()
+
+
+def machine_info() -> dict:
+    """What a run's numerics depend on beyond its config and data: the CPU
+    model, the kernels torch dispatches to on it (e.g. AVX2, AVX512) and
+    the versions of torch, numpy and Pillow. Runs of the same job agree to
+    the digit on one machine, not across machines (docs/en/benchmarks/
+    toy_patterns.md)."""
+    import PIL
+    import torch
+    cpu = ''
+    if osp.isfile('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as f:
+            cpu = next((line.split(':', 1)[1].strip() for line in f
+                        if line.startswith('model name')), '')
+    return dict(cpu=cpu,
+                cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                torch=torch.__version__, numpy=np.__version__,
+                pillow=PIL.__version__)
+
+
 def _segmentor_state(model) -> dict:
     """The wrapped segmentor's state (PseudoSeg) or the model's own."""
     inner = getattr(model, 'segmentor', model)
@@ -89,9 +124,11 @@ def train_one(job: dict) -> dict:
     Returns:
         dict: The job plus ``miou``, ``seconds``, ``init_fingerprint`` (the
         segmentor's initial weights), ``init_fingerprints`` (per top-level
-        module: backbone, decode_head, ...) and, for semi-supervised runs,
-        ``history`` (key -> mean per tenth of the run). ``iters`` None
-        keeps the config's schedule.
+        module: backbone, decode_head, ...), ``machine``
+        (:func:`machine_info`), ``data_digest`` (:func:`tree_digest` of
+        ``data_root``) and, for semi-supervised runs, ``history`` (key ->
+        mean per tenth of the run). ``iters`` None keeps the config's
+        schedule.
     """
     import torch
     from mmengine.config import Config
@@ -174,7 +211,9 @@ def train_one(job: dict) -> dict:
         init_fingerprint=found.pop('init', None),
         init_fingerprints=found,
         history=history,
-        checkpoint=osp.join(cfg.work_dir, f'iter_{iters}.pth'))
+        checkpoint=osp.join(cfg.work_dir, f'iter_{iters}.pth'),
+        machine=machine_info(),
+        data_digest=tree_digest(job['data_root']))
 
 
 def make_jobs(configs: Dict[str, str],
