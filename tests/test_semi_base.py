@@ -2,7 +2,8 @@
 
 ``test_pseudoseg_toy_trace_is_pinned`` trains ``configs/pseudoseg/toy.py``
 for 20 iterations (seed 0, toy set of the test session, batch 2, CPU) and
-compares every logged loss and diagnostic of every iteration with
+compares every logged loss and diagnostic of the first five iterations
+(``PINNED_ITERS``: beyond them other CPUs' rounding grows) with
 ``tests/fixtures/pseudoseg_toy_trace.json``, recorded from the code before
 PseudoSeg was moved onto ``SemiBaseSegmentor`` (the commit is in the file).
 Record it again (only after a change that is MEANT to change PseudoSeg's
@@ -23,6 +24,14 @@ from .conftest import PSEUDOSEG_TOY, REPO, toy_cfg
 
 TRACE_FILE = osp.join(REPO, 'tests', 'fixtures', 'pseudoseg_toy_trace.json')
 TRACE_ITERS = 20
+# Compared value by value: the first PINNED_ITERS iterations. Another CPU
+# rounds differently (measured: the trace recorded on the machine of
+# 2026-11-26, rerun on an AMD EPYC where torch uses AVX512 kernels): the
+# two agree to 5e-7 (relative) over iterations 0-4, 3e-6 at 6, and from 7 on
+# the difference grows chaotically (6e-2 by iteration 19), as any small
+# difference does over training steps. Any change to the step's arithmetic
+# shows at iteration 0.
+PINNED_ITERS = 5
 
 
 class _LogVarsRecorder(Hook):
@@ -76,6 +85,9 @@ def test_pseudoseg_toy_trace_is_pinned(toy_root, tmp_path):
     assert len(trace) == len(pinned['trace']) == TRACE_ITERS
     for it, (got, want) in enumerate(zip(trace, pinned['trace'])):
         assert sorted(got) == sorted(want), f'iteration {it}: keys differ'
+        assert np.isfinite(list(got.values())).all(), f'iteration {it}'
+        if it >= PINNED_ITERS:
+            continue
         for key in want:
             np.testing.assert_allclose(
                 got[key], want[key], rtol=1e-5, atol=1e-7,
