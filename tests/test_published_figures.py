@@ -10,6 +10,7 @@ import os.path as osp
 import pytest
 
 from mmseg_pseudoseg.benchmarks import arms
+from mmseg_pseudoseg.benchmarks.curve import read_runs
 from mmseg_pseudoseg.evaluation import mean_std, paired_interval
 from .conftest import REPO
 
@@ -19,11 +20,6 @@ FIGURES = osp.join(REPO, 'docs', 'benchmarks')
 def _load(name):
     with open(osp.join(FIGURES, name)) as f:
         return json.load(f)
-
-
-def _runs():
-    with open(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl')) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def _close(a, b):
@@ -62,7 +58,7 @@ def test_arms_supervised_rows_are_the_regime_checks_where_they_say_so():
 def test_arms_rows_without_a_source_summarise_from_the_committed_runs():
     summary = _load('arms-toy-patterns-cpu.json')
     recorded = [r for r in summary['rows'] if 'source' not in r]
-    runs = {r['key']: r for r in _runs()}
+    runs = read_runs(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl'))
     for row in recorded:
         n = row['denominator']
         again, = arms.summarise_arms(runs, list(row['arms']), [n],

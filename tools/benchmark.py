@@ -83,6 +83,7 @@ from mmseg_pseudoseg.datasets import (make_toy_scenes, read_split,
                                       set_data_root)
 from mmseg_pseudoseg.datasets.toy_scenes import write_scene_splits
 from mmseg_pseudoseg.benchmarks import curve as curve_lib
+from mmseg_pseudoseg.benchmarks.curve import read_runs
 from mmseg_pseudoseg.benchmarks import plots
 from mmseg_pseudoseg.benchmarks.arms import ARMS, DEFAULT_ARMS
 
@@ -211,14 +212,6 @@ def _ensure_patterns(args, fractions):
     return root, file_sha256(args.checkpoint)
 
 
-def _read_runs(path):
-    """key -> run of a JSON lines results file (empty if missing)."""
-    if not osp.isfile(path):
-        return {}
-    with open(path) as f:
-        return {r['key']: r for r in map(json.loads, f) if r}
-
-
 def _recorded_runs(jobs, results_file):
     """The finished runs of ``jobs`` in ``results_file``, matched by key,
     config file name, iterations and options other than paths (a file
@@ -230,7 +223,7 @@ def _recorded_runs(jobs, results_file):
         return (osp.basename(run['config']) == osp.basename(job['config'])
                 and run.get('iters') == job.get('iters')
                 and options(run) == options(job))
-    done = _read_runs(results_file)
+    done = read_runs(results_file)
     return {j['key']: done[j['key']] for j in jobs
             if j['key'] in done and same(done[j['key']], j)}
 
@@ -249,7 +242,7 @@ def _refuse_stale(jobs, results_file, checkpoint, sha):
     """Stop if the results file holds runs of these jobs made from another
     checkpoint than ``checkpoint`` (SHA-256 ``sha``)."""
     from mmseg_pseudoseg.benchmarks.regime import stale_results
-    stale = stale_results(jobs, _read_runs(results_file))
+    stale = stale_results(jobs, read_runs(results_file))
     if stale:
         sys.exit(f'{results_file}: {len(stale)} runs (e.g. {stale[0]}) '
                  f'came from another checkpoint than {checkpoint} '
@@ -316,9 +309,9 @@ def bench_arms(args):
     if args.reuse_regime:
         if not osp.isfile(args.reuse_regime):
             sys.exit(f'--reuse-regime {args.reuse_regime}: no such file')
-        done = _read_runs(results_file)
+        done = read_runs(results_file)
         reused = [r for r in arms_lib.supervised_from_regime(
-            jobs, _read_runs(args.reuse_regime)) if r['key'] not in done]
+            jobs, read_runs(args.reuse_regime)) if r['key'] not in done]
         os.makedirs(osp.dirname(osp.abspath(results_file)), exist_ok=True)
         with open(results_file, 'a') as f:
             f.writelines(json.dumps(r) + '\n' for r in reused)
@@ -343,7 +336,7 @@ def bench_arms(args):
     wall = time.perf_counter() - start
     # Every run recorded beside them can vouch for an older run's weights.
     rows = arms_lib.summarise_arms(results, args.arms, fractions, seeds,
-                                   donors=_read_runs(results_file).values())
+                                   donors=read_runs(results_file).values())
     rows = sorted(rows + kept, key=lambda r: -r['denominator'])
     n_train = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
                                       'train.txt')))
@@ -459,7 +452,7 @@ def bench_mechanism(args):
     if not osp.isfile(args.results):
         sys.exit(f'{args.results}: no such results file; `tools/benchmark.py '
                  'arms` (or `curve`) writes one')
-    runs = list(_read_runs(args.results).values())
+    runs = list(read_runs(args.results).values())
     runs = [r for r in runs if r.get('kind') in args.arms
             and (not args.fractions or r['denominator'] in args.fractions)
             and (args.seeds is None or r['seed'] in args.seeds)]

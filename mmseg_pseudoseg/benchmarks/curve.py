@@ -269,6 +269,14 @@ def run_pool(jobs: List[dict], n_jobs: int) -> List[dict]:
         return list(pool.map(train_one, jobs))
 
 
+def read_runs(path: str) -> Dict[str, dict]:
+    """key -> run of a JSON lines results file (empty if missing)."""
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return {r['key']: r for r in map(json.loads, f) if r}
+
+
 def run_jobs(jobs: List[dict],
              results_file: str,
              n_jobs: int,
@@ -276,10 +284,7 @@ def run_jobs(jobs: List[dict],
     """Run the jobs not yet in ``results_file`` (same config, options,
     iterations and data) ``n_jobs`` at a time; append each result to it as
     it finishes."""
-    done: Dict[str, dict] = {}
-    if osp.isfile(results_file):
-        with open(results_file) as f:
-            done = {r['key']: r for r in map(json.loads, f) if r}
+    done = read_runs(results_file)
     todo = []
     for job in jobs:
         old = done.get(job['key'])
