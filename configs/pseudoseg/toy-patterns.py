@@ -2,8 +2,7 @@
 # images labeled; all 512 as the unlabeled stream), tiny DeepLabV3+ with the
 # pre-trained toy backbone (schedule and checkpoint in
 # ../_base_/toy_patterns.py). The method's settings are
-# configs/pseudoseg/toy-scenes.py's except its toy-only
-# strong_updates_bn_stats=False; the data and the class count differ
+# configs/pseudoseg/toy-scenes.py's; the data and the class count differ
 # (tests/test_toy_patterns.py checks it). 4000 iters x 4 labeled images = 250
 # epochs of the labeled set; x 4 unlabeled images = 31 epochs of the unlabeled
 # stream.
@@ -13,9 +12,7 @@ _base_ = [
     '../_base_/toy_patterns.py',
 ]
 # The method as released, including the strong view's update of the BN
-# running statistics (the toy shapes and scenes configs still leave them
-# alone, a toy-only deviation whose measured reason did not survive the
-# second fidelity pass: docs/en/methods/pseudoseg.md, deviations).
+# running statistics.
 model = dict(
     segmentor=_base_.toy_segmentor,
     sgc_head=dict(in_channels=[64, 128], num_classes=_base_.toy_num_classes))
