@@ -26,8 +26,16 @@ def _close(a, b):
     return a == pytest.approx(b, rel=0, abs=1e-9)
 
 
-@pytest.mark.parametrize('row', _load('arms-toy-patterns-cpu.json')['rows'],
-                         ids=lambda r: f"1-{r['denominator']}")
+# The main summary, and PseudoSeg, UniMatch and FixMatch at 1/4 paired with a
+# supervised rerun on the machine that ran them (a summary of its own, so
+# that no row pairs an arm with another machine's supervised runs).
+SUMMARIES = ('arms-toy-patterns-cpu.json',
+             'arms-toy-patterns-1-4-rerun-cpu.json')
+
+
+@pytest.mark.parametrize(
+    'row', [r for name in SUMMARIES for r in _load(name)['rows']],
+    ids=lambda r: f"1-{r['denominator']}-" + '-'.join(sorted(r['arms'])))
 def test_arms_row_recomputes_from_its_per_seed_values(row):
     arms_ = row['arms']
     sup = dict(zip(arms_['supervised']['seeds'], arms_['supervised']['miou']))
@@ -55,16 +63,18 @@ def test_arms_supervised_rows_are_the_regime_checks_where_they_say_so():
             regime[str(row['denominator'])]['miou']
 
 
-def test_arms_rows_without_a_source_summarise_from_the_committed_runs():
-    summary = _load('arms-toy-patterns-cpu.json')
+@pytest.mark.parametrize('name', SUMMARIES)
+def test_arms_rows_without_a_source_summarise_from_the_committed_runs(name):
+    summary = _load(name)
     recorded = [r for r in summary['rows'] if 'source' not in r]
+    assert recorded or name == SUMMARIES[0]
     runs = read_runs(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl'))
     for row in recorded:
         n = row['denominator']
         again, = arms.summarise_arms(runs, list(row['arms']), [n],
                                      summary['seeds'])
-        for name, a in row['arms'].items():
-            assert again['arms'][name]['miou'] == a['miou'], (n, name)
-        for name, d in row['vs_supervised'].items():
-            assert again['vs_supervised'][name]['same_init'] == \
-                d['same_init'], (n, name)
+        for arm, a in row['arms'].items():
+            assert again['arms'][arm]['miou'] == a['miou'], (n, arm)
+        for arm, d in row['vs_supervised'].items():
+            assert again['vs_supervised'][arm]['same_init'] == \
+                d['same_init'], (n, arm)
