@@ -83,7 +83,6 @@ from mmseg_pseudoseg.datasets import (make_toy_scenes, read_split,
                                       set_data_root)
 from mmseg_pseudoseg.datasets.toy_scenes import write_scene_splits
 from mmseg_pseudoseg.benchmarks import curve as curve_lib
-from mmseg_pseudoseg.benchmarks.curve import read_runs
 from mmseg_pseudoseg.benchmarks import plots
 from mmseg_pseudoseg.benchmarks.arms import ARMS, DEFAULT_ARMS
 
@@ -223,7 +222,7 @@ def _recorded_runs(jobs, results_file):
         return (osp.basename(run['config']) == osp.basename(job['config'])
                 and run.get('iters') == job.get('iters')
                 and options(run) == options(job))
-    done = read_runs(results_file)
+    done = curve_lib.read_runs(results_file)
     return {j['key']: done[j['key']] for j in jobs
             if j['key'] in done and same(done[j['key']], j)}
 
@@ -242,7 +241,7 @@ def _refuse_stale(jobs, results_file, checkpoint, sha):
     """Stop if the results file holds runs of these jobs made from another
     checkpoint than ``checkpoint`` (SHA-256 ``sha``)."""
     from mmseg_pseudoseg.benchmarks.regime import stale_results
-    stale = stale_results(jobs, read_runs(results_file))
+    stale = stale_results(jobs, curve_lib.read_runs(results_file))
     if stale:
         sys.exit(f'{results_file}: {len(stale)} runs (e.g. {stale[0]}) '
                  f'came from another checkpoint than {checkpoint} '
@@ -309,9 +308,10 @@ def bench_arms(args):
     if args.reuse_regime:
         if not osp.isfile(args.reuse_regime):
             sys.exit(f'--reuse-regime {args.reuse_regime}: no such file')
-        done = read_runs(results_file)
-        reused = [r for r in arms_lib.supervised_from_regime(
-            jobs, read_runs(args.reuse_regime)) if r['key'] not in done]
+        done = curve_lib.read_runs(results_file)
+        regime = curve_lib.read_runs(args.reuse_regime)
+        reused = [r for r in arms_lib.supervised_from_regime(jobs, regime)
+                  if r['key'] not in done]
         os.makedirs(osp.dirname(osp.abspath(results_file)), exist_ok=True)
         with open(results_file, 'a') as f:
             f.writelines(json.dumps(r) + '\n' for r in reused)
@@ -335,8 +335,9 @@ def bench_arms(args):
             log=lambda m: print(m, flush=True))
     wall = time.perf_counter() - start
     # Every run recorded beside them can vouch for an older run's weights.
+    donors = curve_lib.read_runs(results_file).values()
     rows = arms_lib.summarise_arms(results, args.arms, fractions, seeds,
-                                   donors=read_runs(results_file).values())
+                                   donors=donors)
     rows = sorted(rows + kept, key=lambda r: -r['denominator'])
     n_train = len(read_split(osp.join(root, 'ImageSets/Segmentation/'
                                       'train.txt')))
@@ -452,7 +453,7 @@ def bench_mechanism(args):
     if not osp.isfile(args.results):
         sys.exit(f'{args.results}: no such results file; `tools/benchmark.py '
                  'arms` (or `curve`) writes one')
-    runs = list(read_runs(args.results).values())
+    runs = list(curve_lib.read_runs(args.results).values())
     runs = [r for r in runs if r.get('kind') in args.arms
             and (not args.fractions or r['denominator'] in args.fractions)
             and (args.seeds is None or r['seed'] in args.seeds)]
