@@ -26,11 +26,11 @@ def _close(a, b):
     return a == pytest.approx(b, rel=0, abs=1e-9)
 
 
-# The main summary, and PseudoSeg, UniMatch and FixMatch at 1/4 paired with a
-# supervised rerun on the machine that ran them (a summary of its own, so
-# that no row pairs an arm with another machine's supervised runs).
+# The main summary, and PseudoSeg with image labels at 1/8 paired with a
+# supervised rerun on the machine that ran it (a summary of its own, so that
+# no row pairs an arm with another machine's supervised runs).
 SUMMARIES = ('arms-toy-patterns-cpu.json',
-             'arms-toy-patterns-1-4-rerun-cpu.json')
+             'arms-toy-patterns-1-8-imglabels-cpu.json')
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_arms_supervised_rows_are_the_regime_checks_where_they_say_so():
     regime = _load('regime-toy-patterns-v2.json')['fractions']
     said = [r for r in _load('arms-toy-patterns-cpu.json')['rows']
             if "regime check's" in r.get('source', '')]
-    assert {r['denominator'] for r in said} == {16, 8, 4}
+    assert {r['denominator'] for r in said} == {16, 8}
     for row in said:
         assert row['arms']['supervised']['miou'] == \
             regime[str(row['denominator'])]['miou']
