@@ -1,6 +1,7 @@
-"""The label-limited benchmark's committed summary
-(``docs/benchmarks/arms-toy-patterns-cpu.json``) agrees with itself, with
-the regime check's summary and with the run records committed beside it:
+"""The label-limited benchmark's committed summaries
+(``docs/benchmarks/arms-toy-patterns-cpu.json`` and the 1/8 image-label
+summary beside it) agree with themselves, with the regime check's summary
+and with the run records committed beside them:
 every mean, spread, paired difference and interval recomputes from the
 per-seed values, the supervised arm is the regime check's where a row says
 so, and the rows made from recorded runs summarise from those records."""
