@@ -1,7 +1,8 @@
 """The label-limited benchmark's committed summaries
-(``docs/benchmarks/arms-toy-patterns-cpu.json`` and the 1/8 image-label
-summary beside it) agree with themselves, with the regime check's summary
-and with the run records committed beside them:
+(``docs/benchmarks/arms-toy-patterns-cpu.json``, every row made from the
+run records committed beside it, and the earlier 1/16 and 1/8 rows whose
+records were lost) agree with themselves, with the regime check's summary
+and with the run records:
 every mean, spread, paired difference and interval recomputes from the
 per-seed values, the supervised arm is the regime check's where a row says
 so, and the rows made from recorded runs summarise from those records."""
@@ -27,11 +28,11 @@ def _close(a, b):
     return a == pytest.approx(b, rel=0, abs=1e-9)
 
 
-# The main summary, and PseudoSeg with image labels at 1/8 paired with a
-# supervised rerun on the machine that ran it (a summary of its own, so that
-# no row pairs an arm with another machine's supervised runs).
-SUMMARIES = ('arms-toy-patterns-cpu.json',
-             'arms-toy-patterns-1-8-imglabels-cpu.json')
+# The main summary (every row from the committed records, each fraction's
+# arms and supervised runs on one machine), and the first 1/16 and 1/8 rows,
+# kept with their "source" (records lost; supervised: the regime check's).
+MAIN, EARLIER = SUMMARIES = ('arms-toy-patterns-cpu.json',
+                             'arms-toy-patterns-1-16-1-8-earlier-cpu.json')
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,7 @@ def test_arms_row_recomputes_from_its_per_seed_values(row):
 
 def test_arms_supervised_rows_are_the_regime_checks_where_they_say_so():
     regime = _load('regime-toy-patterns-v2.json')['fractions']
-    said = [r for r in _load('arms-toy-patterns-cpu.json')['rows']
+    said = [r for r in _load(EARLIER)['rows']
             if "regime check's" in r.get('source', '')]
     assert {r['denominator'] for r in said} == {16, 8}
     for row in said:
@@ -68,7 +69,11 @@ def test_arms_supervised_rows_are_the_regime_checks_where_they_say_so():
 def test_arms_rows_without_a_source_summarise_from_the_committed_runs(name):
     summary = _load(name)
     recorded = [r for r in summary['rows'] if 'source' not in r]
-    assert recorded or name == SUMMARIES[0]
+    if name == MAIN:  # every fraction, none carried on from elsewhere
+        assert [r['denominator'] for r in recorded] == [16, 8, 4, 2]
+        assert len(recorded) == len(summary['rows'])
+    else:
+        assert not recorded
     runs = read_runs(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl'))
     for row in recorded:
         n = row['denominator']
@@ -79,3 +84,18 @@ def test_arms_rows_without_a_source_summarise_from_the_committed_runs(name):
         for arm, d in row['vs_supervised'].items():
             assert again['vs_supervised'][arm]['same_init'] == \
                 d['same_init'], (n, arm)
+
+
+def test_arms_main_rows_runs_agree_on_machine_and_data_where_recorded():
+    """Within a fraction of the main summary, every run that records its
+    machine and its set's digest records the same ones (the docs say each
+    fraction's arms ran beside their supervised runs)."""
+    runs = read_runs(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl'))
+    summary = _load(MAIN)
+    for row in summary['rows']:
+        n = row['denominator']
+        seen = {(json.dumps(r['machine'], sort_keys=True), r['data_digest'])
+                for r in (runs.get(arms.run_key(a, n, s))
+                          for a, v in row['arms'].items() for s in v['seeds'])
+                if r and r.get('machine')}
+        assert len(seen) <= 1, (n, seen)
