@@ -33,6 +33,8 @@ def _close(a, b):
 # kept with their "source" (records lost; supervised: the regime check's).
 MAIN, EARLIER = SUMMARIES = ('arms-toy-patterns-cpu.json',
                              'arms-toy-patterns-1-16-1-8-earlier-cpu.json')
+# The run records the main summary is made from.
+RUNS = osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl')
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,7 @@ def test_arms_rows_without_a_source_summarise_from_the_committed_runs(name):
         assert len(recorded) == len(summary['rows'])
     else:
         assert not recorded
-    runs = read_runs(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl'))
+    runs = read_runs(RUNS)
     for row in recorded:
         n = row['denominator']
         again, = arms.summarise_arms(runs, list(row['arms']), [n],
@@ -90,7 +92,7 @@ def test_arms_main_rows_runs_agree_on_machine_and_data_where_recorded():
     """Within a fraction of the main summary, every run that records its
     machine and its set's digest records the same ones (the docs say each
     fraction's arms ran beside their supervised runs)."""
-    runs = read_runs(osp.join(FIGURES, 'arms-toy-patterns-cpu-runs.jsonl'))
+    runs = read_runs(RUNS)
     summary = _load(MAIN)
     for row in summary['rows']:
         n = row['denominator']
