@@ -444,3 +444,97 @@ def test_mechanism_summary_over_seeds_by_hand():
     table = mechanism.format_mechanism(rows)
     assert '| fused (the targets): foreground called background | ' \
         '50.0 +- 14.1 | 30.0 +- 0.0 |' in table
+
+
+def test_width_study_arms_train_at_the_checkpoints_width(tmp_path):
+    # `arms --backbone-width 8`: every arm's backbone half as wide, the
+    # heads reading it follow, and the runs load a checkpoint pre-trained
+    # at that width, paired as at the configs' width.
+    import torch
+    from mmseg_pseudoseg.benchmarks.pretrain import pretrain
+    from mmseg_pseudoseg.engine.hooks import check_pretrained
+    opts = arms.width_options('pseudoseg', 8)
+    assert opts == {
+        'model.segmentor.backbone.base_channels': 8,
+        'model.segmentor.backbone.stem_channels': 8,
+        'model.segmentor.decode_head.in_channels': 64,
+        'model.segmentor.decode_head.c1_in_channels': 8,
+        'model.segmentor.auxiliary_head.in_channels': 32,
+        'model.sgc_head.in_channels': [32, 64]}
+    # No SGC head in the FixMatch-style arm, no auxiliary head in UniMatch.
+    assert 'model.sgc_head.in_channels' not in arms.width_options(
+        'fixmatch-style', 8)
+    assert arms.width_options('unimatch', 32) == {
+        'model.segmentor.backbone.base_channels': 32,
+        'model.segmentor.backbone.stem_channels': 32,
+        'model.segmentor.decode_head.in_channels': 256,
+        'model.segmentor.decode_head.c1_in_channels': 32}
+    assert arms.width_options('supervised', 16) == {}
+    assert arms.width_options('supervised', None) == {}
+    with pytest.raises(ValueError, match='width must be >= 1'):
+        arms.width_options('supervised', 0)
+    ckpt = str(tmp_path / 'w8.pth')
+    meta = pretrain(arms.arm_config('supervised'), ckpt, iters=2, batch=4,
+                    num_train=8, num_val=4, width=8, log=lambda m: None)
+    assert meta['width'] == 8
+    state = torch.load(ckpt, map_location='cpu')['state_dict']
+    assert state['layer4.0.conv1.weight'].shape[0] == 64  # 8 x 2^3
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, ))
+    jobs = {
+        j['kind']: j
+        for j in arms.make_arm_jobs(
+            ['supervised', 'pseudoseg', 'fixmatch-style'], root, [16], [0],
+            1, str(tmp_path / 'work'), ckpt, 'sha', width=8)
+    }
+    assert jobs['supervised']['cfg_options'][
+        'model.auxiliary_head.in_channels'] == 32
+    runs = {k: train_one(j) for k, j in jobs.items()}
+    assert all('miou' in r for r in runs.values())
+    assert arms._same_init(runs['supervised'], runs['pseudoseg'])
+    assert arms._same_init(runs['supervised'], runs['fixmatch-style'])
+    # The configs' width with this checkpoint: refused before any step
+    # (mmengine would skip every tensor of another shape and train from
+    # random weights), naming the file.
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(arms.arm_config('supervised'))
+    cfg.model.backbone.init_cfg.checkpoint = ckpt
+    with pytest.raises(ValueError, match='w8.pth.*another shape'):
+        check_pretrained(MODELS.build(cfg.model))
+    # The regime check at that width: both its arms are that wide.
+    from mmseg_pseudoseg.benchmarks.regime import make_regime_jobs
+    regime_jobs = make_regime_jobs(arms.arm_config('supervised'), ckpt,
+                                   'sha', root, [0], 1, str(tmp_path / 'r'),
+                                   width=8)
+    assert {j['kind'] for j in regime_jobs} == {'pretrained', 'random'}
+    for job in regime_jobs:
+        assert job['cfg_options']['model.backbone.base_channels'] == 8
+    # Its supervised runs are the arms' (--reuse-regime takes them).
+    assert arms.supervised_from_regime(
+        [jobs['supervised']],
+        {j['key']: dict(j, miou=1.0) for j in regime_jobs})
+    with pytest.raises(ValueError, match='supervised arm'):
+        make_regime_jobs(arms.arm_config('pseudoseg'), ckpt, 'sha', root,
+                         [0], 1, str(tmp_path / 'r'), width=8)
+    # The tool refuses a checkpoint of another width before any run.
+    tool = _load_tool()
+    argv = ['arms', '--arms', 'supervised', '--checkpoint', CKPT,
+            '--data-root', root, '--seeds', '0', '--fractions', '16',
+            '--iters', '1', '--work-dir', str(tmp_path / 'w2'),
+            '--backbone-width', '8']
+    with pytest.raises(SystemExit, match='pre-trained at backbone width '
+                       '16, but the arms train width 8'):
+        tool.main(argv)
+    argv[argv.index(CKPT)] = ckpt
+    argv.remove('--backbone-width')
+    argv.remove('8')
+    with pytest.raises(SystemExit, match='pre-trained at backbone width '
+                       '8, but the arms train width 16'):
+        tool.main(argv)
+    argv = ['regime', '--checkpoint', ckpt, '--data-root', root,
+            '--seeds', '0', '--iters', '1', '--work-dir', str(tmp_path / 'w2')]
+    with pytest.raises(SystemExit, match='pre-trained at backbone width '
+                       '8, but the arms train width 16'):
+        tool.main(argv)
+    assert not osp.exists(tmp_path / 'w2')

@@ -101,3 +101,67 @@ def test_arms_main_rows_runs_agree_on_machine_and_data_where_recorded():
                           for a, v in row['arms'].items() for s in v['seeds'])
                 if r and r.get('machine')}
         assert len(seen) <= 1, (n, seen)
+
+
+# The width study: the arms at backbone width 8 beside its own regime
+# check, from the committed records, with the shipped half-wide backbone.
+WIDTH = 'arms-toy-patterns-w8-cpu.json'
+WIDTH_RUNS = osp.join(FIGURES, 'arms-toy-patterns-w8-cpu-runs.jsonl')
+WIDTH_REGIME = 'regime-toy-patterns-w8-cpu.json'
+WIDTH_CKPT = osp.join(REPO, 'checkpoints', 'toy_patterns_backbone_w8.pth')
+
+
+@pytest.mark.parametrize('row', _load(WIDTH)['rows'],
+                         ids=lambda r: f"1-{r['denominator']}")
+def test_width_rows_recompute_and_summarise_from_their_runs(row):
+    test_arms_row_recomputes_from_its_per_seed_values(row)
+    summary = _load(WIDTH)
+    assert summary['backbone_width'] == 8 and 'source' not in row
+    runs = read_runs(WIDTH_RUNS)
+    n = row['denominator']
+    again, = arms.summarise_arms(runs, list(row['arms']), [n],
+                                 summary['seeds'])
+    assert again['arms'] == row['arms']
+    for arm, d in row['vs_supervised'].items():
+        assert d['same_init'] == len(d['seeds'])  # every pair
+        assert again['vs_supervised'][arm]['same_init'] == d['same_init']
+    used = [runs[arms.run_key(a, n, s)] for a, v in row['arms'].items()
+            for s in v['seeds']]
+    # Every run is half wide, from the shipped checkpoint, on one machine
+    # and one set.
+    sha = _read_sha(WIDTH_CKPT)
+    for run in used:
+        opts = run['cfg_options']
+        assert 8 in (opts.get('model.backbone.base_channels'),
+                     opts.get('model.segmentor.backbone.base_channels'))
+        assert run['checkpoint_sha256'] == sha
+    assert len({(json.dumps(r['machine'], sort_keys=True),
+                 r['data_digest']) for r in used}) == 1
+    # Its supervised arm is its regime check's (the runs reused).
+    regime = _load(WIDTH_REGIME)
+    assert regime['backbone_width'] == 8
+    assert row['arms']['supervised']['miou'] == \
+        regime['fractions'][str(n)]['miou']
+
+
+def _read_sha(path):
+    with open(path + '.sha256') as f:
+        return f.read().split()[0]
+
+
+@pytest.mark.parametrize('path', [
+    osp.join(REPO, 'checkpoints', 'toy_patterns_backbone.pth'), WIDTH_CKPT])
+def test_shipped_backbones_match_their_checksums_and_widths(path):
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+
+    from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
+    from mmseg_pseudoseg.engine.hooks import check_pretrained
+    assert file_sha256(path) == _read_sha(path)
+    width = torch.load(path, map_location='cpu')['meta'].get('width', 16)
+    cfg = Config.fromfile(arms.arm_config('pseudoseg'))
+    cfg.merge_from_dict(dict(
+        arms.width_options('pseudoseg', width),
+        **{'model.segmentor.backbone.init_cfg.checkpoint': path}))
+    assert check_pretrained(MODELS.build(cfg.model)) == 1

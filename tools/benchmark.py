@@ -61,6 +61,12 @@ Examples:
         --fractions 16 8 --jobs 2
     python tools/benchmark.py mechanism --results \
         work_dirs/benchmark_arms/arms.jsonl --fractions 16
+    # the width study: a half-wide backbone, pre-trained, checked, compared
+    python tools/benchmark.py pretrain --backbone-width 8 --out \
+        checkpoints/toy_patterns_backbone_w8.pth --iters 6000 --batch 256 \
+        --lr 0.2 --num-train 60000 --device cpu        # CPU: ~27 min
+    python tools/benchmark.py regime --backbone-width 8 --checkpoint \
+        checkpoints/toy_patterns_backbone_w8.pth --jobs 2
 """
 import argparse
 import json
@@ -176,7 +182,7 @@ def bench_pretrain(args):
         args.config, args.out, iters=args.iters, batch=args.batch,
         lr=args.lr, num_train=args.num_train, num_val=args.num_val,
         seed=args.seed, device=device, workers=args.workers,
-        log=lambda m: print(m, flush=True))
+        width=args.backbone_width, log=lambda m: print(m, flush=True))
     print(f"{result['path']}: {result['classes']} classes, held-out "
           f"accuracy {result['val_acc']:.1f}% (train "
           f"{result['train_acc']:.1f}%), {result['seconds']:.0f} s on "
@@ -251,9 +257,14 @@ def _refuse_stale(jobs, results_file, checkpoint, sha):
 def bench_regime(args):
     from mmseg_pseudoseg.benchmarks import regime
     root, sha = _ensure_patterns(args, regime.FRACTIONS)
-    jobs = regime.make_regime_jobs(
-        args.config, osp.abspath(args.checkpoint), sha, osp.abspath(root),
-        args.seeds, args.iters, osp.abspath(args.work_dir))
+    width = _checkpoint_width(args)
+    try:
+        jobs = regime.make_regime_jobs(
+            args.config, osp.abspath(args.checkpoint), sha,
+            osp.abspath(root), args.seeds, args.iters,
+            osp.abspath(args.work_dir), width=args.backbone_width)
+    except ValueError as err:
+        sys.exit(f'--config: {err}')
     results_file = args.results or osp.join(args.work_dir, 'regime.jsonl')
     _refuse_stale(jobs, results_file, args.checkpoint, sha)
     start = time.perf_counter()
@@ -262,12 +273,33 @@ def bench_regime(args):
     summary = regime.summarise_regime(results, args.seeds,
                                       min_gain=args.min_gain)
     print(f'\ntoy patterns, supervised, {args.iters} iterations per run, '
-          f'checkpoint {args.checkpoint} (sha256 {sha[:12]}), wall '
+          f'checkpoint {args.checkpoint} (sha256 {sha[:12]}), backbone '
+          f'width {width}, wall '
           f'{(time.perf_counter() - start) / 60:.1f} min (this call)\n')
     print(regime.format_regime(summary))
     summary.update(checkpoint=args.checkpoint, checkpoint_sha256=sha,
-                   iters=args.iters, config=args.config)
+                   iters=args.iters, config=args.config,
+                   backbone_width=width)
     _load_json(args.out, summary)
+
+
+def _checkpoint_width(args):
+    """The backbone width the arms train (``--backbone-width``, else the
+    configs'); stop before any run if ``--checkpoint`` was pre-trained at
+    another (its meta's ``width``, else the configs' own width)."""
+    from mmseg_pseudoseg.benchmarks import arms as arms_lib
+    config_width = arms_lib.config_width(arms_lib.SUPERVISED)
+    width = args.backbone_width or config_width
+    meta = torch.load(args.checkpoint, map_location='cpu',
+                      weights_only=True).get('meta') or {}
+    have = meta.get('width', config_width)
+    if have != width:
+        sys.exit(f'--checkpoint {args.checkpoint}: pre-trained at backbone '
+                 f'width {have}, but the arms train width {width} '
+                 f'(--backbone-width); pre-train one with `python '
+                 f'tools/benchmark.py pretrain --backbone-width {width} '
+                 f'--out ...` or give its --backbone-width')
+    return width
 
 
 def _kept_rows(path, fractions):
@@ -299,10 +331,12 @@ def bench_arms(args):
     root, sha = _ensure_patterns(args, fractions)
     tag = 'arms-quick' if args.quick else 'arms'
     results_file = args.results or osp.join(args.work_dir, f'{tag}.jsonl')
+    width = _checkpoint_width(args)
     try:
         jobs = arms_lib.make_arm_jobs(
             args.arms, osp.abspath(root), fractions, seeds, args.iters,
-            osp.abspath(args.work_dir), osp.abspath(args.checkpoint), sha)
+            osp.abspath(args.work_dir), osp.abspath(args.checkpoint), sha,
+            width=args.backbone_width)
     except (KeyError, ValueError) as err:
         sys.exit(f'--arms: {err}')
     if args.reuse_regime:
@@ -345,14 +379,15 @@ def bench_arms(args):
         "the configs' schedule"
     print(f'\ntoy patterns: {n_train} train images, {schedule}, seeds '
           f'{seeds}, {args.jobs} runs at a time, wall {wall / 60:.1f} min '
-          f'(this call), checkpoint {args.checkpoint} (sha256 {sha[:12]})\n')
+          f'(this call), checkpoint {args.checkpoint} (sha256 {sha[:12]}), '
+          f'backbone width {width}\n')
     print(arms_lib.format_arms(rows, n_train))
     for row in kept:
         print(f"1/{row['denominator']}: kept from {row['source']}")
     summary = dict(set='toy_patterns', data_root=root, train_images=n_train,
                    iters=args.iters, seeds=seeds, arms=args.arms,
                    checkpoint=args.checkpoint, checkpoint_sha256=sha,
-                   rows=rows)
+                   backbone_width=width, rows=rows)
     if 'pseudoseg' in args.arms:
         summary['goal'] = arms_lib.goal(rows)
         met = summary['goal']['met']
@@ -872,6 +907,10 @@ def parse_args(argv=None):
                    'the shipped one, which the toy-patterns configs '
                    'load, is replaced only when named here: '
                    'checkpoints/toy_patterns_backbone.pth')
+    p.add_argument('--backbone-width', type=int, metavar='C',
+                   help="the backbone's stem and first-stage channels "
+                   "(default: the config's, 16); the width study's "
+                   'checkpoints (arms --backbone-width)')
     p.add_argument('--iters', type=int, default=4000)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--lr', type=float, default=0.1,
@@ -902,6 +941,10 @@ def parse_args(argv=None):
     p.add_argument('--iters', type=int, default=4000)
     p.add_argument('--min-gain', type=float, default=10.0,
                    help='least mIoU gain from 1/16 to 1/2')
+    p.add_argument('--backbone-width', type=int, metavar='C',
+                   help='the backbone C channels wide at its stem and first '
+                   "stage (default: the config's, 16), as arms "
+                   '--backbone-width; --checkpoint must be of that width')
     p.add_argument('--out', help='write the summary as JSON here')
     p = sub.choices['arms']
     p.add_argument('--arms', nargs='+', default=list(DEFAULT_ARMS),
@@ -915,6 +958,11 @@ def parse_args(argv=None):
                    help="default: the configs' schedule (4,000)")
     p.add_argument('--quick', action='store_true',
                    help='seeds 0 1, 1/16, 40 iterations: the harness runs')
+    p.add_argument('--backbone-width', type=int, metavar='C',
+                   help="every arm's backbone C channels wide at its stem "
+                   "and first stage (default: the configs', 16), the heads' "
+                   'inputs following; --checkpoint must be pre-trained at '
+                   'that width (pretrain --backbone-width)')
     p.add_argument('--reuse-regime', metavar='JSONL',
                    help="the regime check's results: its pre-trained runs "
                    'that match a supervised run exactly (give --iters '

@@ -73,15 +73,71 @@ def arm_config(name: str) -> str:
     return osp.join(_CONFIGS, ARMS[name]['config'])
 
 
+def config_width(name: str) -> int:
+    """The backbone width (``base_channels``) of arm ``name``'s config."""
+    from mmengine.config import Config
+    model = Config.fromfile(arm_config(name)).model
+    return int(model.get('segmentor', model).backbone.base_channels)
+
+
+def width_options(name: str, width: Optional[int]) -> dict:
+    """Config overrides that make arm ``name``'s backbone ``width``
+    channels wide at its stem and first stage (``base_channels`` and
+    ``stem_channels``; the later stages double them, as in the config),
+    and every head that reads the backbone (decode head, its low-level
+    input, auxiliary head, SGC head) take the channels it then gives:
+    each ``in_channels`` scales by ``width`` over the config's width. The
+    heads' own widths stay the config's. ``width`` None or the config's:
+    no overrides."""
+    from mmengine.config import Config
+    if width is None:
+        return {}
+    if width < 1:
+        raise ValueError(f'backbone width must be >= 1, got {width}')
+    cfg = Config.fromfile(arm_config(name))
+    if ARMS[name]['options']:
+        cfg.merge_from_dict(ARMS[name]['options'])
+    prefix = 'model.segmentor.' if 'segmentor' in cfg.model else 'model.'
+    seg = cfg.model.get('segmentor', cfg.model)
+    base = int(seg.backbone.base_channels)
+    if width == base:
+        return {}
+
+    def scaled(channels):
+        if isinstance(channels, (list, tuple)):
+            return [scaled(c) for c in channels]
+        return channels * width // base  # base x 2^k: exact
+
+    opts = {
+        prefix + 'backbone.base_channels': width,
+        prefix + 'backbone.stem_channels': width,
+        prefix + 'decode_head.in_channels':
+        scaled(seg.decode_head.in_channels),
+    }
+    if 'c1_in_channels' in seg.decode_head:
+        opts[prefix + 'decode_head.c1_in_channels'] = scaled(
+            seg.decode_head.c1_in_channels)
+    if seg.get('auxiliary_head'):
+        opts[prefix + 'auxiliary_head.in_channels'] = scaled(
+            seg.auxiliary_head.in_channels)
+    if cfg.model.get('sgc_head'):
+        opts['model.sgc_head.in_channels'] = scaled(
+            cfg.model.sgc_head.in_channels)
+    return opts
+
+
 def make_arm_jobs(arms: Sequence[str], data_root: str,
                   denominators: Sequence[int], seeds: Sequence[int],
                   iters: Optional[int], work_root: str,
                   checkpoint: Optional[str] = None,
-                  checkpoint_sha256: Optional[str] = None) -> List[dict]:
+                  checkpoint_sha256: Optional[str] = None,
+                  width: Optional[int] = None) -> List[dict]:
     """Jobs for :func:`curve.run_jobs`, seed by seed and fewest labels
     first (a call cut short leaves whole (fraction, seed) cells).
     ``iters`` None: the configs' own schedule (4,000); ``checkpoint``:
-    the pre-trained backbone every arm loads (recorded with its SHA-256)."""
+    the pre-trained backbone every arm loads (recorded with its SHA-256);
+    ``width``: the backbone's width instead of the configs' 16
+    (:func:`width_options`; the checkpoint must be of that width)."""
     if SUPERVISED not in arms:
         raise ValueError('the arms must include the supervised one: every '
                          'other arm is paired with it')
@@ -89,8 +145,11 @@ def make_arm_jobs(arms: Sequence[str], data_root: str,
     if unknown:
         raise KeyError(f'unknown arms {unknown}; arms: {sorted(ARMS)}')
 
+    widths = {name: width_options(name, width) for name in arms}
+
     def options(name):
         opts = dict(ARMS[name]['options'] or {})
+        opts.update(widths[name])
         if checkpoint:
             key = ('model.backbone.init_cfg.checkpoint' if name == SUPERVISED
                    else 'model.segmentor.backbone.init_cfg.checkpoint')

@@ -26,7 +26,7 @@ import os.path as osp
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -104,10 +104,13 @@ def make_pretrain_set(num: int,
             np.concatenate([p[1] for p in parts]).astype(np.int64))
 
 
-def build_backbone(config: str) -> Tuple[nn.Module, dict]:
+def build_backbone(config: str,
+                   width: Optional[int] = None) -> Tuple[nn.Module, dict]:
     """The config's segmentor backbone (``model.backbone`` or
     ``model.segmentor.backbone``), randomly initialised, and the
-    normalisation of its data preprocessor."""
+    normalisation of its data preprocessor. ``width``: its stem and first
+    stage's channels instead of the config's (``base_channels`` and
+    ``stem_channels``; the later stages double them, as the config's)."""
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
@@ -119,6 +122,8 @@ def build_backbone(config: str) -> Tuple[nn.Module, dict]:
     seg = cfg.model.get('segmentor', cfg.model)
     backbone_cfg = copy.deepcopy(seg.backbone)
     backbone_cfg.init_cfg = None
+    if width is not None:
+        backbone_cfg.update(base_channels=width, stem_channels=width)
     backbone = MODELS.build(backbone_cfg)
     logger = MMLogger.get_current_instance()
     level = logger.level
@@ -187,6 +192,7 @@ def pretrain(config: str,
              seed: int = 0,
              device: str = 'cpu',
              workers: int = 1,
+             width: Optional[int] = None,
              log=print) -> Dict[str, object]:
     """Draw the set, train, save the backbone to ``out`` and its SHA-256
     to ``out + '.sha256'``.
@@ -202,6 +208,9 @@ def pretrain(config: str,
         seed (int): Seed of the set, the initial weights and the batches.
         device (str): ``cpu`` or ``cuda``.
         workers (int): Processes drawing the set (same set for any).
+        width (int, optional): The backbone's ``base_channels`` and
+            ``stem_channels`` instead of the config's (the benchmark's
+            width study; recorded in the checkpoint's meta).
 
     Returns:
         dict: Settings, accuracies, seconds, ``sha256`` and ``path``.
@@ -209,6 +218,8 @@ def pretrain(config: str,
     if iters < 1 or batch < 1 or num_train < batch or num_val < 1:
         raise ValueError('pretrain needs iters >= 1, batch >= 1, '
                          'num_train >= batch and num_val >= 1')
+    if width is not None and width < 1:
+        raise ValueError(f'pretrain: width must be >= 1, got {width}')
     start = time.perf_counter()
     train_x, train_y = make_pretrain_set(num_train, seed, workers=workers)
     val_x, val_y = make_pretrain_set(num_val, seed + 10**6, workers=workers)
@@ -219,7 +230,7 @@ def pretrain(config: str,
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
     torch.manual_seed(seed)
-    backbone, norm = build_backbone(config)
+    backbone, norm = build_backbone(config, width)
     channels = backbone(torch.zeros(1, 3, 64, 64))[-1].shape[1]
     model = BackboneClassifier(backbone, channels, NUM_CLASSES).to(device)
     gen = torch.Generator().manual_seed(seed)
@@ -252,6 +263,8 @@ def pretrain(config: str,
                 num_train=num_train, num_val=num_val, seed=seed,
                 classes=NUM_CLASSES, train_acc=round(train_acc, 2),
                 val_acc=round(val_acc, 2))
+    if width is not None:
+        meta['width'] = width
     state = {
         k: v.detach().cpu().clone()
         for k, v in backbone.state_dict().items()

@@ -12,7 +12,8 @@ file. The criterion:
   that difference above zero;
 - pre-trained beats random init at 1/16 (paired 95% interval above zero).
 """
-from typing import Dict, List, Sequence
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
 
 from ..evaluation import mean_std, paired_interval
 from .curve import make_job, run_key
@@ -24,10 +25,20 @@ FRACTIONS = (16, 8, 4, 2)
 def make_regime_jobs(config: str, checkpoint: str, checkpoint_sha256: str,
                      data_root: str, seeds: Sequence[int], iters: int,
                      work_root: str,
-                     denominators: Sequence[int] = FRACTIONS) -> List[dict]:
+                     denominators: Sequence[int] = FRACTIONS,
+                     width: Optional[int] = None) -> List[dict]:
     """Jobs for :func:`curve.run_jobs`: pre-trained at every fraction,
     random init at the smallest, every seed; seed by seed, so a call cut
-    short leaves whole seeds to summarise."""
+    short leaves whole seeds to summarise. ``width``: the backbone's
+    width instead of the supervised config's (:func:`arms.width_options`;
+    ``config`` must then be that config)."""
+    from .arms import SUPERVISED, arm_config, width_options
+    widen = {}
+    if width is not None:
+        if osp.abspath(config) != arm_config(SUPERVISED):
+            raise ValueError(f'a backbone width is given for the '
+                             f'supervised arm\'s config, not {config}')
+        widen = width_options(SUPERVISED, width)
     jobs = []
     arms = [(PRETRAINED, n) for n in denominators]
     arms.append((RANDOM, max(denominators)))
@@ -37,6 +48,7 @@ def make_regime_jobs(config: str, checkpoint: str, checkpoint_sha256: str,
                 options = {'model.backbone.init_cfg.checkpoint': checkpoint}
             else:
                 options = {'model.backbone.init_cfg': None}
+            options.update(widen)
             sha = checkpoint_sha256 if kind == PRETRAINED else None
             jobs.append(
                 make_job(kind, config, options, data_root, n, seed, iters,

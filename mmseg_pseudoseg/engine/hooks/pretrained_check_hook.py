@@ -26,7 +26,9 @@ def pretrained_inits(model: nn.Module) -> List[Tuple[str, nn.Module, dict]]:
 
 def check_pretrained(model: nn.Module, hint: Optional[str] = None) -> int:
     """Raise unless every local ``Pretrained`` checkpoint of ``model``
-    exists and its keys (after ``prefix``) are exactly its module's.
+    exists and its keys (after ``prefix``) are exactly its module's, each
+    tensor of the module's shape (mmengine skips a tensor of another shape
+    with a warning, and the run trains it from random weights).
 
     Args:
         model (nn.Module): The model, before ``init_weights``.
@@ -62,6 +64,18 @@ def check_pretrained(model: nn.Module, hint: Optional[str] = None) -> int:
                 f'match the module: {len(want - have)} keys missing (e.g. '
                 f'{sorted(want - have)[:3]}), {len(have - want)} unexpected '
                 f'(e.g. {sorted(have - want)[:3]}){make}')
+        own = module.state_dict()
+        shapes = [(k, tuple(state[k].shape), tuple(own[k].shape))
+                  for k in sorted(want)
+                  if hasattr(state[k], 'shape')
+                  and tuple(state[k].shape) != tuple(own[k].shape)]
+        if shapes:
+            key, got, need = shapes[0]
+            raise ValueError(
+                f'{name}: checkpoint {path} (prefix {prefix!r}) does not '
+                f'match the module: {len(shapes)} tensors of another shape '
+                f'(e.g. {key}: {got} in the file, {need} in the model; '
+                f'another width?){make}')
         checked += 1
     return checked
 
@@ -71,10 +85,11 @@ class PretrainedCheckHook(Hook):
     """Check the model's ``Pretrained`` checkpoints before weights load.
 
     mmengine's ``PretrainedInit`` loads with ``strict=False``: a checkpoint
-    whose keys do not match loads partly (or not at all) with a warning in
-    the log, and the run trains from random weights. In ``before_run``
-    (before ``init_weights``) this hook raises instead, naming the file and
-    ``hint``, the command that makes it; see :func:`check_pretrained`.
+    whose keys or tensor shapes do not match loads partly (or not at all)
+    with a warning in the log, and the run trains from random weights. In
+    ``before_run`` (before ``init_weights``) this hook raises instead,
+    naming the file and ``hint``, the command that makes it; see
+    :func:`check_pretrained`.
 
     Args:
         hint (str, optional): Command that makes the checkpoint.
