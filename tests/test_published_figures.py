@@ -165,3 +165,21 @@ def test_shipped_backbones_match_their_checksums_and_widths(path):
         arms.width_options('pseudoseg', width),
         **{'model.segmentor.backbone.init_cfg.checkpoint': path}))
     assert check_pretrained(MODELS.build(cfg.model)) == 1
+
+
+def test_width_summary_is_what_its_documented_command_prints(tmp_path):
+    # The docs' `arms --no-train` command (no --seeds: the default 0-4)
+    # summarises the committed runs into the committed rows.
+    from mmseg_pseudoseg.datasets import make_toy_patterns
+    from .test_benchmarks import _load_tool
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, ))
+    out = tmp_path / 'w8.json'
+    _load_tool().main([
+        'arms', '--no-train', '--backbone-width', '8', '--checkpoint',
+        WIDTH_CKPT, '--arms', 'supervised', 'pseudoseg', 'decoder',
+        '--fractions', '16', '8', '--iters', '4000', '--results', WIDTH_RUNS,
+        '--data-root', root, '--work-dir', str(tmp_path / 'w'), '--json',
+        str(out)])
+    with open(out) as f:
+        assert json.load(f)['rows'] == _load(WIDTH)['rows']

@@ -325,7 +325,7 @@ def bench_arms(args):
         args.seeds = args.seeds or [0, 1]
         args.fractions = args.fractions or [16]
         args.iters = args.iters or 40
-    seeds = args.seeds or [0, 1, 2, 3, 4]
+    seeds = args.seeds = args.seeds or [0, 1, 2, 3, 4]
     fractions = args.fractions or [16, 8, 4, 2]
     kept = _kept_rows(args.keep_rows, fractions) if args.keep_rows else []
     root, sha = _ensure_patterns(args, fractions)
