@@ -56,15 +56,14 @@ def check_pretrained(model: nn.Module, hint: Optional[str] = None) -> int:
         else:
             state = _load_checkpoint(path, 'cpu', logger='silent')
             state = state.get('state_dict', state)
-        want = set(module.state_dict())
-        have = set(state)
+        own = module.state_dict()
+        want, have = set(own), set(state)
         if want != have:
             raise KeyError(
                 f'{name}: checkpoint {path} (prefix {prefix!r}) does not '
                 f'match the module: {len(want - have)} keys missing (e.g. '
                 f'{sorted(want - have)[:3]}), {len(have - want)} unexpected '
                 f'(e.g. {sorted(have - want)[:3]}){make}')
-        own = module.state_dict()
         shapes = [(k, tuple(state[k].shape), tuple(own[k].shape))
                   for k in sorted(want)
                   if hasattr(state[k], 'shape')
