@@ -173,6 +173,39 @@ def test_pretrain_checkpoint_loads_exactly_into_both_configs(tmp_path):
         check_pretrained(model)
 
 
+def test_pretrain_resumed_after_a_stop_gives_the_same_bytes(tmp_path):
+    from mmseg_pseudoseg.benchmarks.pretrain import pretrain
+
+    def run(out, snap, resume=False, stop_at=None, **kw):
+        def log(msg):
+            if stop_at and msg.startswith(f'iter {stop_at}/'):
+                raise KeyboardInterrupt  # as a kill between snapshots
+        kw = dict(dict(iters=6, batch=4, num_train=8, num_val=4), **kw)
+        return pretrain(PATTERNS['supervised'], str(out), seed=0,
+                        snapshot=str(snap), snapshot_interval=2,
+                        resume=resume, log=log, **kw)
+
+    whole = run(tmp_path / 'a' / 'backbone.pth', tmp_path / 'a.snap')
+    assert whole['resumed_from'] == 0
+    assert not (tmp_path / 'a.snap').exists()  # removed at the end
+    out, snap = tmp_path / 'b' / 'backbone.pth', tmp_path / 'b.snap'
+    with pytest.raises(KeyboardInterrupt):
+        run(out, snap, stop_at=5)
+    assert snap.exists() and not out.exists()
+    assert torch.load(snap)['step'] == 4  # the last snapshot before 5
+    # Other settings are refused, naming what differs.
+    with pytest.raises(ValueError, match=r"lr=0\.1, asked 0\.2"):
+        run(out, snap, resume=True, lr=0.2)
+    resumed = run(out, snap, resume=True)
+    assert resumed['resumed_from'] == 4
+    assert resumed['sha256'] == whole['sha256']
+    assert not snap.exists()
+    # Without --resume a snapshot is not used: the run starts afresh.
+    with pytest.raises(KeyboardInterrupt):
+        run(out, snap, stop_at=3)
+    assert run(out, snap)['resumed_from'] == 0
+
+
 def test_missing_checkpoint_stops_the_run_naming_file_and_command(
         tmp_path):
     # The config's own hook, as the runner calls it in before_run (before

@@ -65,6 +65,10 @@ Examples:
     python tools/benchmark.py pretrain --backbone-width 8 --out \
         checkpoints/toy_patterns_backbone_w8.pth --iters 6000 --batch 256 \
         --lr 0.2 --num-train 60000 --device cpu        # CPU: ~27 min
+    # width 32 takes hours on a CPU: --resume goes on after a stop
+    python tools/benchmark.py pretrain --backbone-width 32 --out \
+        checkpoints/toy_patterns_backbone_w32.pth --iters 6000 --batch 256 \
+        --lr 0.2 --num-train 60000 --device cpu --resume
     python tools/benchmark.py regime --backbone-width 8 --checkpoint \
         checkpoints/toy_patterns_backbone_w8.pth --jobs 2
 """
@@ -182,7 +186,9 @@ def bench_pretrain(args):
         args.config, args.out, iters=args.iters, batch=args.batch,
         lr=args.lr, num_train=args.num_train, num_val=args.num_val,
         seed=args.seed, device=device, workers=args.workers,
-        width=args.backbone_width, log=lambda m: print(m, flush=True))
+        width=args.backbone_width, snapshot=args.snapshot,
+        snapshot_interval=args.snapshot_interval, resume=args.resume,
+        log=lambda m: print(m, flush=True))
     print(f"{result['path']}: {result['classes']} classes, held-out "
           f"accuracy {result['val_acc']:.1f}% (train "
           f"{result['train_acc']:.1f}%), {result['seconds']:.0f} s on "
@@ -921,6 +927,16 @@ def parse_args(argv=None):
     p.add_argument('--device', help='default: cuda if available, else cpu')
     p.add_argument('--workers', type=int, default=1,
                    help='processes drawing the set (same set for any)')
+    p.add_argument('--resume', action='store_true',
+                   help='go on from --snapshot if it is there (same bytes '
+                   'as a run that never stopped; a snapshot of other '
+                   'settings is refused)')
+    p.add_argument('--snapshot',
+                   help='the resumable state, saved every '
+                   '--snapshot-interval steps and removed at the end '
+                   '(default: work_dirs/benchmark_pretrain/'
+                   '<name of --out>.snapshot.pth)')
+    p.add_argument('--snapshot-interval', type=int, default=100)
     for name in ('regime', 'arms'):  # the toy patterns benchmark's
         p = sub.add_parser(name)
         p.add_argument('--checkpoint',

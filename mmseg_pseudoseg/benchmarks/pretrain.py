@@ -17,6 +17,13 @@ backbone's state dict alone (``{'state_dict': ..., 'meta': ...}``), so
 ``init_cfg=dict(type='Pretrained', checkpoint=...)`` on the backbone loads
 every key. Deterministic from the seed on one device (CUDA runs use
 deterministic cuDNN).
+
+A long run (the width study's widest backbone takes hours on a CPU) can
+stop and go on: every ``snapshot_interval`` steps it saves its state
+(weights, optimizer, lr schedule, batch generator, losses) to
+``snapshot``; ``resume=True`` goes on from there, to the same bytes as a
+run that never stopped (a test checks), and refuses a snapshot made with
+other settings.
 """
 import copy
 import hashlib
@@ -182,6 +189,23 @@ def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
     return 100.0 * correct / max(1, len(labels))
 
 
+def _save_atomic(obj, path: str) -> None:
+    """``torch.save`` to ``path`` through a temporary file, so that a
+    run killed while saving leaves the previous file whole."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = path + '.tmp'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def default_snapshot(out: str) -> str:
+    """Where the run of checkpoint ``out`` keeps its snapshot: beside the
+    benchmark's work dirs, not beside the (possibly tracked) checkpoint."""
+    stem = osp.splitext(osp.basename(out))[0]
+    return osp.join('work_dirs', 'benchmark_pretrain',
+                    f'{stem}.snapshot.pth')
+
+
 def pretrain(config: str,
              out: str,
              iters: int = 4000,
@@ -193,6 +217,9 @@ def pretrain(config: str,
              device: str = 'cpu',
              workers: int = 1,
              width: Optional[int] = None,
+             snapshot: Optional[str] = None,
+             snapshot_interval: int = 100,
+             resume: bool = False,
              log=print) -> Dict[str, object]:
     """Draw the set, train, save the backbone to ``out`` and its SHA-256
     to ``out + '.sha256'``.
@@ -211,15 +238,43 @@ def pretrain(config: str,
         width (int, optional): The backbone's ``base_channels`` and
             ``stem_channels`` instead of the config's (the benchmark's
             width study; recorded in the checkpoint's meta).
+        snapshot (str, optional): The resumable state's file. Defaults to
+            :func:`default_snapshot` of ``out``.
+        snapshot_interval (int): Steps between snapshots. Defaults to 100.
+        resume (bool): Go on from ``snapshot`` if it exists (else start
+            afresh, as mmengine's ``resume``). The snapshot is removed
+            once the checkpoint is written.
 
     Returns:
-        dict: Settings, accuracies, seconds, ``sha256`` and ``path``.
+        dict: Settings, accuracies, seconds (this call's and, in
+        ``train_seconds``, the training's over every call), the step it
+        resumed from, ``sha256`` and ``path``.
     """
     if iters < 1 or batch < 1 or num_train < batch or num_val < 1:
         raise ValueError('pretrain needs iters >= 1, batch >= 1, '
                          'num_train >= batch and num_val >= 1')
     if width is not None and width < 1:
         raise ValueError(f'pretrain: width must be >= 1, got {width}')
+    if snapshot_interval < 1:
+        raise ValueError('pretrain: snapshot_interval must be >= 1, got '
+                         f'{snapshot_interval}')
+    snapshot = snapshot or default_snapshot(out)
+    settings = dict(config=osp.basename(config), iters=iters, batch=batch,
+                    lr=lr, num_train=num_train, num_val=num_val, seed=seed,
+                    device=device, width=width)
+    saved = None
+    if resume and osp.isfile(snapshot):
+        # weights_only: tensors, numbers and strings only.
+        saved = torch.load(snapshot, map_location='cpu')
+        differ = sorted(k for k in set(settings) | set(saved['settings'])
+                        if settings.get(k) != saved['settings'].get(k))
+        if differ:
+            raise ValueError(
+                f'{snapshot}: made with other settings ('
+                + ', '.join(f'{k}={saved["settings"].get(k)!r}, asked '
+                            f'{settings.get(k)!r}' for k in differ)
+                + '); rerun with those, or remove the snapshot to start '
+                'afresh')
     start = time.perf_counter()
     train_x, train_y = make_pretrain_set(num_train, seed, workers=workers)
     val_x, val_y = make_pretrain_set(num_val, seed + 10**6, workers=workers)
@@ -239,9 +294,18 @@ def pretrain(config: str,
     optim = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9,
                             nesterov=True, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(optim, lr, total_steps=iters)
+    losses, first, train_s = [], 0, 0.0
+    if saved is not None:
+        model.load_state_dict(saved['model'])
+        optim.load_state_dict(saved['optim'])
+        sched.load_state_dict(saved['sched'])
+        gen.set_state(saved['gen'])
+        losses, first = list(saved['losses']), int(saved['step'])
+        train_s = float(saved['train_seconds'])
+        log(f'resumed from {snapshot} at step {first}/{iters}')
     model.train()
-    losses = []
-    for it in range(iters):
+    loop_start = time.perf_counter()
+    for it in range(first, iters):
         idx = torch.randint(0, num_train, (batch, ), generator=gen)
         flip = torch.rand(batch, 2, generator=gen) < 0.5
         x = _batch(images, idx.to(device), norm, flip.to(device))
@@ -252,10 +316,18 @@ def pretrain(config: str,
         optim.step()
         sched.step()
         losses.append(float(loss.detach()))
+        if (it + 1) % snapshot_interval == 0 and it + 1 < iters:
+            _save_atomic(dict(
+                settings=settings, step=it + 1, model=model.state_dict(),
+                optim=optim.state_dict(), sched=sched.state_dict(),
+                gen=gen.get_state(), losses=losses,
+                train_seconds=train_s + time.perf_counter() - loop_start),
+                snapshot)
         if (it + 1) % max(1, iters // 10) == 0:
             log(f'iter {it + 1}/{iters}: loss '
                 f'{np.mean(losses[-max(1, iters // 10):]):.3f} '
                 f'({time.perf_counter() - start:.0f} s)')
+    train_s += time.perf_counter() - loop_start
     val_acc = accuracy(model, torch.from_numpy(val_x).to(device),
                        torch.from_numpy(val_y).to(device), norm)
     train_acc = accuracy(model, images[:num_val], labels[:num_val], norm)
@@ -274,8 +346,11 @@ def pretrain(config: str,
     sha = file_sha256(out)
     with open(out + '.sha256', 'w') as f:
         f.write(f'{sha}  {osp.basename(out)}\n')
+    if osp.isfile(snapshot):
+        os.remove(snapshot)
     return dict(meta, path=out, sha256=sha, device=device,
                 data_seconds=data_s,
+                train_seconds=train_s, resumed_from=first,
                 seconds=time.perf_counter() - start)
 
 
