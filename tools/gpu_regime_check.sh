@@ -17,6 +17,10 @@
 # 4,000 iterations, 13 at a time (two waves). REGIME_TIMEOUT stops the
 # regime stage so the script ends in time; the runs finished by then are
 # in regime.jsonl and a second call finishes the rest.
+# WIDTH=C: the width study's backbone, C channels at its stem (both stages
+# get --backbone-width C; the checkpoint is toy_patterns_backbone_wC.pth).
+# CKPT=path: use that checkpoint (e.g. one pre-trained on a CPU and carried)
+# instead of $OUT's; pre-training runs only if it is missing.
 # Tiny CPU check of the whole path (about 4 minutes on 2 cores):
 #   OUT=/tmp/regime ITERS=10 BATCH=8 NUM_TRAIN=64 NUM_VAL=16 SEEDS="0 1" \
 #   REGIME_ITERS=4 JOBS=2 SET_TRAIN=32 SET_VAL=8 bash tools/gpu_regime_check.sh
@@ -37,8 +41,11 @@ SET_TRAIN=${SET_TRAIN:-512}
 SET_VAL=${SET_VAL:-256}
 REGIME_TIMEOUT=${REGIME_TIMEOUT:-300}
 WORK=${WORK:-work_dirs/gpu_regime_work}
+WIDTH=${WIDTH:-}
 mkdir -p "$OUT" "$WORK"
-CKPT="$OUT/toy_patterns_backbone.pth"
+CKPT=${CKPT:-$OUT/toy_patterns_backbone${WIDTH:+_w$WIDTH}.pth}
+WIDTH_ARGS=()
+if [ -n "$WIDTH" ]; then WIDTH_ARGS=(--backbone-width "$WIDTH"); fi
 start=$(date +%s)
 "$PY" -c 'import torch; print("torch", torch.__version__, "cuda",
 torch.cuda.is_available(), torch.cuda.get_device_name() if
@@ -46,13 +53,15 @@ torch.cuda.is_available() else "")' | tee "$OUT/pretrain.log"
 if [ ! -f "$CKPT" ]; then
     "$PY" tools/benchmark.py pretrain --out "$CKPT" --iters "$ITERS" \
         --batch "$BATCH" --lr "$LR" --num-train "$NUM_TRAIN" \
-        --num-val "$NUM_VAL" --workers "$WORKERS" --json "$OUT/pretrain.json" \
+        --num-val "$NUM_VAL" --workers "$WORKERS" "${WIDTH_ARGS[@]}" \
+        --json "$OUT/pretrain.json" \
         2>&1 | grep --line-buffered -v -i warn | tee -a "$OUT/pretrain.log"
 fi
 echo "pre-training done at $(( $(date +%s) - start )) s" | tee -a "$OUT/pretrain.log"
 # shellcheck disable=SC2086
 OMP_NUM_THREADS=1 timeout "$REGIME_TIMEOUT" "$PY" tools/benchmark.py regime \
-    --checkpoint "$CKPT" --data-root "$WORK/data" --num-train "$SET_TRAIN" \
+    --checkpoint "$CKPT" "${WIDTH_ARGS[@]}" --data-root "$WORK/data" \
+    --num-train "$SET_TRAIN" \
     --num-val "$SET_VAL" --seeds $SEEDS --iters "$REGIME_ITERS" \
     --jobs "$JOBS" --work-dir "$WORK/runs" --results "$OUT/regime.jsonl" \
     --out "$OUT/regime.json" 2>&1 | grep --line-buffered -v -i warn | tee "$OUT/regime.log" \
