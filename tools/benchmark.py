@@ -929,7 +929,8 @@ def parse_args(argv=None):
                    help='processes drawing the set (same set for any)')
     p.add_argument('--resume', action='store_true',
                    help='go on from --snapshot if it is there (same bytes '
-                   'as a run that never stopped; a snapshot of other '
+                   'as a run that never stopped, on the same machine and '
+                   'thread count; a snapshot of other '
                    'settings is refused)')
     p.add_argument('--snapshot',
                    help='the resumable state, saved every '

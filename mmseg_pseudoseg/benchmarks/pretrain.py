@@ -22,8 +22,8 @@ A long run (the width study's widest backbone takes hours on a CPU) can
 stop and go on: every ``snapshot_interval`` steps it saves its state
 (weights, optimizer, lr schedule, batch generator, losses) to
 ``snapshot``; ``resume=True`` goes on from there, to the same bytes as a
-run that never stopped (a test checks), and refuses a snapshot made with
-other settings.
+run that never stopped on the same machine and thread count (a test
+checks), and refuses a snapshot made with other settings.
 """
 import copy
 import hashlib
