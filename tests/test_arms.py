@@ -4,6 +4,7 @@ goal, and the command line on recorded runs."""
 import json
 import os.path as osp
 
+import numpy as np
 import pytest
 
 from mmseg_pseudoseg.benchmarks import arms
@@ -538,3 +539,52 @@ def test_width_study_arms_train_at_the_checkpoints_width(tmp_path):
                        '8, but the arms train width 16'):
         tool.main(argv)
     assert not osp.exists(tmp_path / 'w2')
+
+
+def test_mechanism_per_class_fused_minus_decoder_by_hand():
+    # Per class, fused minus decoder IoU paired by seed, and across the
+    # classes how it goes with the classifier's recall.
+    from mmseg_pseudoseg.benchmarks import mechanism
+
+    def result(dec, fused, recall):
+        variants = {key: dict(iou=[0.9, 0.0, 0.0, 0.0])
+                    for _, key in mechanism.SOURCES if key[2] != 'T'}
+        variants[('decoder', None, 1.0)] = dict(iou=[0.9] + dec)
+        # the targets at the model's T (0.5), scaled; not at T = 1
+        variants[('fused', True, 0.5)] = dict(iou=[0.8] + fused)
+        variants[('fused', True, 1.0)] = dict(iou=[0.0] * 4)
+        variants[('fused, given image labels', True, 0.5)] = dict(
+            iou=[0.7, 0.5, 0.5, 0.5])
+        return dict(variants=variants, image_labels=dict(
+            recall=recall, precision=[1.0, 1.0, 0.5]))
+
+    per_class = {
+        ('pseudoseg', 8, 0): mechanism.run_per_class(
+            result([0.5, 0.4, 0.3], [0.3, 0.4, 0.5], [0.2, 0.5, 0.8]), 0.5),
+        ('pseudoseg', 8, 1): mechanism.run_per_class(
+            result([0.5, 0.4, 0.3], [0.1, 0.4, 0.3], [0.2, 0.5, 0.8]), 0.5),
+    }
+    assert per_class[('pseudoseg', 8, 0)]['fused IoU'] == [0.3, 0.4, 0.5]
+    row, = mechanism.summarise_per_class(per_class, ['a', 'b', 'c'])
+    assert row['seeds'] == [0, 1] and row['classes'] == ['a', 'b', 'c']
+    diff = row['fused_minus_decoder']
+    # class a: -0.2 and -0.4; b: 0 and 0; c: +0.2 and 0
+    assert [d['mean'] for d in diff] == pytest.approx([-0.3, 0.0, 0.1])
+    # two seeds: t(0.975, 1) = 12.706 times sd 0.1414 / sqrt(2)
+    assert diff[0]['half_width'] == pytest.approx(1.2706, abs=1e-3)
+    assert diff[1]['half_width'] == 0.0
+    assert row['figures']['fused IoU']['mean'] == pytest.approx(
+        [0.2, 0.4, 0.4])
+    # recall 0.2, 0.5, 0.8 against -0.3, 0, +0.1: r = 0.96
+    assert row['recall_vs_difference'] == pytest.approx(
+        np.corrcoef([0.2, 0.5, 0.8], [-0.3, 0.0, 0.1])[0, 1])
+    table = mechanism.format_per_class(row)
+    assert '| a | 50.0 | 20.0 | -30.0 [' in table
+    assert '| 50.0 | 20.0 | 100.0 |' in table  # true labels, recall, prec.
+    assert 'r(classifier recall, fused - decoder) = +0.96' in table
+    # Figures for another number of classes than named are refused.
+    with pytest.raises(ValueError, match='other than the 2 classes'):
+        mechanism.summarise_per_class(per_class, ['a', 'b'])
+    bad = result([0.5, 0.4], [0.3, 0.4], [0.2, 0.5, 0.8])
+    with pytest.raises(ValueError, match='different classes'):
+        mechanism.run_per_class(bad, 0.5)

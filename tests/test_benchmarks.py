@@ -194,6 +194,18 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
     fused = row['figures']['fused (the targets): foreground called '
                            'background']
     assert 0 <= fused['mean'] <= 1 and fused['std'] == 0
+    # Per class (the dataset's foreground classes), fused against decoder.
+    cls = row['per_class']
+    assert cls['classes'] == ['stripes', 'dots']
+    assert len(cls['fused_minus_decoder']) == 2
+    assert '| stripes | ' in log and 'fused - decoder [95%]' in log
+    per_seed = cls['figures']['classifier recall']['values']
+    assert len(per_seed) == 1 and len(per_seed[0]) == 2
+    assert row['figures']['classifier: recall (mean over classes)'][
+        'mean'] == pytest.approx(np.mean(per_seed[0]))
+    # one seed: the difference per class with no interval
+    assert all(math.isnan(d['half_width'])
+               for d in cls['fused_minus_decoder'])
     # A control on a copy of the results: another supervised config and an
     # override retrain the supervised run only, and its record says how.
     control = tmp_path / 'control.jsonl'

@@ -183,3 +183,42 @@ def test_width_summary_is_what_its_documented_command_prints(tmp_path):
         str(out)])
     with open(out) as f:
         assert json.load(f)['rows'] == _load(WIDTH)['rows']
+
+
+MECHANISM = [f'mechanism-toy-patterns-{w}1-{n}-cpu.json'
+             for w, ns in (('', (16, 8, 4, 2)), ('w8-', (16, 8)))
+             for n in ns]
+
+
+@pytest.mark.parametrize('name', MECHANISM)
+def test_mechanism_per_class_recomputes_and_agrees_with_the_figures(name):
+    # Each committed mechanism summary's per-class part (the goal's
+    # fused-against-decoder comparison per class): the benchmark's eight
+    # classes, every difference and interval from the per-seed IoUs, and
+    # each seed's mean recall over the classes is the figures' recall.
+    from mmseg_pseudoseg.benchmarks.mechanism import _pearson
+    from mmseg_pseudoseg.datasets.toy_patterns import PATTERN_CLASSES
+    rows = _load(name)
+    assert {r['arm'] for r in rows} == {'pseudoseg', 'decoder'}
+    for row in rows:
+        cls = row['per_class']
+        assert cls['classes'] == list(PATTERN_CLASSES[1:])
+        f = cls['figures']
+        diffs = []
+        for c in range(len(cls['classes'])):
+            want = paired_interval([v[c] for v in f['fused IoU']['values']],
+                                   [v[c] for v in f['decoder IoU']['values']])
+            got = cls['fused_minus_decoder'][c]
+            assert all(_close(got[k], want[k]) for k in want), (name, c)
+            diffs.append(want['mean'])
+        for k, fig in f.items():
+            assert len(fig['values']) == len(row['seeds'])
+            for c, m in enumerate(fig['mean']):
+                assert _close(m, mean_std([v[c] for v in fig['values']])[
+                    'mean']), (name, k, c)
+        assert _close(cls['recall_vs_difference'],
+                      _pearson(f['classifier recall']['mean'], diffs))
+        recall = row['figures']['classifier: recall (mean over classes)']
+        for seed_recall, per_class in zip(recall['values'],
+                                          f['classifier recall']['values']):
+            assert _close(seed_recall, sum(per_class) / len(per_class))

@@ -511,7 +511,8 @@ def bench_mechanism(args):
     init_default_scope('mmseg')
     MMLogger.get_current_instance().setLevel('WARNING')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    figures, start = {}, time.perf_counter()
+    figures, per_class, classes = {}, {}, None
+    start = time.perf_counter()
     for run in sorted(runs, key=lambda r: r['key']):
         cfg = Config.fromfile(run['config'])
         # Every source is scored, also in a run that trained on one alone
@@ -536,8 +537,16 @@ def bench_mechanism(args):
         result = pseudo_label_calibration(
             model, dataset, cfg.train_dataloader.batch_size, temps,
             max_images=args.max_images, device=device)
-        figures[(run['kind'], run['denominator'], run['seed'])] = \
-            mechanism.run_figures(result, model.temperature, model.calibrate)
+        key = (run['kind'], run['denominator'], run['seed'])
+        figures[key] = mechanism.run_figures(result, model.temperature,
+                                             model.calibrate)
+        per_class[key] = mechanism.run_per_class(result, model.temperature,
+                                                 model.calibrate)
+        names = list(dataset.metainfo['classes'][1:])
+        if classes not in (None, names):
+            sys.exit(f"{args.results}: {run['key']} has classes {names}, "
+                     f'an earlier run {classes}; summarise them apart')
+        classes = names
         print(f"{run['key']}: {result['images']} unlabeled images",
               flush=True)
     rows = mechanism.summarise_mechanism(figures)
@@ -545,6 +554,13 @@ def bench_mechanism(args):
           'unlabeled images (labels known, never trained on), '
           f'{time.perf_counter() - start:.0f} s; mean +- std over seeds\n')
     print(mechanism.format_mechanism(rows))
+    # The issue's goal compares fused and decoder labels per class.
+    by_group = {(r['arm'], r['denominator']): r for r in rows}
+    for cls in mechanism.summarise_per_class(per_class, classes):
+        by_group[(cls['arm'], cls['denominator'])]['per_class'] = {
+            k: v for k, v in cls.items()
+            if k not in ('arm', 'denominator', 'seeds')}
+        print('\n' + mechanism.format_per_class(cls))
     _load_json(args.json, rows)
 
 

@@ -8,13 +8,16 @@ per source (decoder, SGC, fused, and SGC and fused made from the true
 image labels) the pseudo-label mIoU and the share of foreground pixels
 called background; how much of the objects the Grad-CAM covers, from the
 predicted and from the true image labels; the classifier's image-label
-precision and recall.
+precision and recall. Per class (:func:`run_per_class`): the IoU of the
+decoder's and the fused labels, fused minus decoder paired over seeds
+(the issue's goal compares them per class), and the classifier's recall
+and precision of that class.
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..evaluation import mean_std
+from ..evaluation import mean_std, paired_interval
 
 # (row name, variant key as ``calibration`` writes it with the model's T).
 SOURCES = (
@@ -28,17 +31,24 @@ CAMS = (('CAM, predicted image labels', 'predicted labels'),
         ('CAM, given image labels', 'true labels'))
 
 
+def _variant(result: dict, name: str, temperature: float,
+             calibrate: bool) -> dict:
+    """The variant of row ``name`` of :data:`SOURCES` in ``result``, the
+    fused ones at the model's ``temperature`` and ``calibrate``."""
+    source, scaled, t = dict(SOURCES)[name]
+    if t == 'T':
+        scaled, t = calibrate, temperature
+    return result['variants'][(source, scaled, t)]
+
+
 def run_figures(result: dict, temperature: float,
                 calibrate: bool = True) -> Dict[str, float]:
     """The figures of one checkpoint (one :func:`pseudo_label_calibration`
     result; ``temperature`` and ``calibrate``: the model's fusion), all as
     fractions in [0, 1]."""
     out = {}
-    for name, (source, scaled, t) in SOURCES:
-        if t == 'T':
-            scaled, t = calibrate, temperature
-        key = (source, scaled, t)
-        r = result['variants'][key]
+    for name, _ in SOURCES:
+        r = _variant(result, name, temperature, calibrate)
         out[f'{name}: mIoU'] = r['miou']
         out[f'{name}: foreground called background'] = r['fg_to_bg']
     for cam, label in CAMS:
@@ -54,6 +64,114 @@ def run_figures(result: dict, temperature: float,
         np.mean(labels['recall']))
     out['classifier: all image labels right'] = labels['exact']
     return out
+
+
+# (per-class figure, row of SOURCES whose IoU it is).
+PER_CLASS_IOU = (('decoder IoU', 'decoder'),
+                 ('fused IoU', 'fused (the targets)'),
+                 ('fused IoU, true image labels', 'fused, true image labels'))
+
+
+def run_per_class(result: dict, temperature: float,
+                  calibrate: bool = True) -> Dict[str, List[float]]:
+    """Per foreground class, in label order (background left out), of one
+    checkpoint: the IoU of each source of :data:`PER_CLASS_IOU` and the
+    classifier's image-label ``recall`` and ``precision``; fractions in
+    [0, 1], NaN for an IoU with no pixels of the class either side."""
+    out = {name: list(_variant(result, row, temperature,
+                               calibrate)['iou'][1:])
+           for name, row in PER_CLASS_IOU}
+    labels = result['image_labels']
+    out['classifier recall'] = list(labels['recall'])
+    out['classifier precision'] = list(labels['precision'])
+    sizes = {len(v) for v in out.values()}
+    if len(sizes) != 1:
+        raise ValueError('run_per_class: the IoUs and the image-label '
+                         'scores count different classes')
+    return out
+
+
+def summarise_per_class(per_class: Dict[tuple, Dict[str, List[float]]],
+                        classes: Sequence[str]) -> List[dict]:
+    """Per (arm, denominator), over its seeds: each class's mean of every
+    :func:`run_per_class` figure, fused minus decoder IoU paired by seed
+    (mean and 95% interval), and across the classes the correlation
+    (Pearson) of the classifier's recall with that difference.
+
+    Args:
+        per_class (dict): (arm, denominator, seed) -> :func:`run_per_class`.
+        classes (Sequence[str]): The foreground classes' names, in order.
+
+    Returns:
+        list[dict]: As :func:`summarise_mechanism`'s rows, sorted alike:
+        ``arm``, ``denominator``, ``seeds``, ``classes``, ``figures``
+        (name -> ``values`` per seed, each a list over classes, and
+        ``mean`` over seeds per class), ``fused_minus_decoder`` (per class
+        :func:`paired_interval` of fused and decoder IoU) and
+        ``recall_vs_difference`` (r over the classes' means).
+    """
+    groups: Dict[tuple, Dict[int, Dict[str, List[float]]]] = {}
+    for (arm, n, seed), f in per_class.items():
+        if any(len(v) != len(classes) for v in f.values()):
+            raise ValueError(
+                f'summarise_per_class: {arm} 1/{n} seed {seed} has '
+                f'figures for other than the {len(classes)} classes given')
+        groups.setdefault((arm, n), {})[seed] = f
+    rows = []
+    for (arm, n), by_seed in sorted(groups.items(), key=lambda g: (-g[0][1],
+                                                                   g[0][0])):
+        seeds = sorted(by_seed)
+        figures = {}
+        for name in by_seed[seeds[0]]:
+            values = np.array([by_seed[s][name] for s in seeds], np.float64)
+            figures[name] = dict(values=values.tolist(),
+                                 mean=np.nanmean(values, 0).tolist())
+        fused, dec = (figures[k]['values'] for k in ('fused IoU',
+                                                     'decoder IoU'))
+        diff = [paired_interval([v[c] for v in fused], [v[c] for v in dec])
+                for c in range(len(classes))]
+        rows.append(dict(arm=arm, denominator=n, seeds=seeds,
+                         classes=list(classes), figures=figures,
+                         fused_minus_decoder=diff,
+                         recall_vs_difference=_pearson(
+                             figures['classifier recall']['mean'],
+                             [d['mean'] for d in diff])))
+    return rows
+
+
+def _pearson(x: Sequence[float], y: Sequence[float]) -> Optional[float]:
+    """Pearson's r of the finite pairs; None with under 3 or no spread."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size < 3 or x.std() == 0 or y.std() == 0:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def format_per_class(row: dict) -> str:
+    """One markdown table of a :func:`summarise_per_class` row: a line per
+    class, in %, fused minus decoder with its paired 95% interval."""
+    f = row['figures']
+    lines = [f"{row['arm']} 1/{row['denominator']} (n={len(row['seeds'])})"
+             ': per class, mean over seeds (%)', '',
+             '| class | decoder IoU | fused IoU | fused - decoder [95%] | '
+             'fused IoU, true image labels | classifier recall | '
+             'classifier precision |', '|---' * 7 + '|']
+    for c, name in enumerate(row['classes']):
+        d = row['fused_minus_decoder'][c]
+        cells = [f"{100 * f[k]['mean'][c]:.1f}" for k in (
+            'decoder IoU', 'fused IoU')]
+        cells.append(f"{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, "
+                     f"{100 * d['high']:+.1f}]")
+        cells += [f"{100 * f[k]['mean'][c]:.1f}" for k in (
+            'fused IoU, true image labels', 'classifier recall',
+            'classifier precision')]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    r = row['recall_vs_difference']
+    lines += ['', 'across the classes, r(classifier recall, fused - '
+              'decoder) = ' + ('-' if r is None else f'{r:+.2f}')]
+    return '\n'.join(lines)
 
 
 def summarise_mechanism(figures: Dict[tuple, Dict[str, float]]
