@@ -527,6 +527,11 @@ def bench_mechanism(args):
             sys.exit(f"{run['config']}: the unlabeled pipeline loads no "
                      'labels; the mechanism figures need them')
         dataset = DATASETS.build(unlabeled)
+        names = list(dataset.metainfo['classes'][1:])
+        if classes not in (None, names):
+            sys.exit(f"{args.results}: {run['key']} has classes {names}, "
+                     f'an earlier run {classes}; summarise them apart')
+        classes = names
         torch.manual_seed(run['seed'])  # the same views for every arm
         np.random.seed(run['seed'])
         model = MODELS.build(cfg.model)
@@ -542,11 +547,6 @@ def bench_mechanism(args):
                                              model.calibrate)
         per_class[key] = mechanism.run_per_class(result, model.temperature,
                                                  model.calibrate)
-        names = list(dataset.metainfo['classes'][1:])
-        if classes not in (None, names):
-            sys.exit(f"{args.results}: {run['key']} has classes {names}, "
-                     f'an earlier run {classes}; summarise them apart')
-        classes = names
         print(f"{run['key']}: {result['images']} unlabeled images",
               flush=True)
     rows = mechanism.summarise_mechanism(figures)
