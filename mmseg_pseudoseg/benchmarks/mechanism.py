@@ -66,6 +66,15 @@ def run_figures(result: dict, temperature: float,
     return out
 
 
+def _by_group(per_run: Dict[tuple, dict]) -> List[tuple]:
+    """``(arm, denominator, seed) -> figures`` as ``((arm, denominator),
+    {seed: figures})``, fewest labels first, then by arm."""
+    groups: Dict[tuple, Dict[int, dict]] = {}
+    for (arm, n, seed), f in per_run.items():
+        groups.setdefault((arm, n), {})[seed] = f
+    return sorted(groups.items(), key=lambda g: (-g[0][1], g[0][0]))
+
+
 # (per-class figure, row of SOURCES whose IoU it is).
 PER_CLASS_IOU = (('decoder IoU', 'decoder'),
                  ('fused IoU', 'fused (the targets)'),
@@ -110,16 +119,13 @@ def summarise_per_class(per_class: Dict[tuple, Dict[str, List[float]]],
         :func:`paired_interval` of fused and decoder IoU) and
         ``recall_vs_difference`` (r over the classes' means).
     """
-    groups: Dict[tuple, Dict[int, Dict[str, List[float]]]] = {}
     for (arm, n, seed), f in per_class.items():
         if any(len(v) != len(classes) for v in f.values()):
             raise ValueError(
                 f'summarise_per_class: {arm} 1/{n} seed {seed} has '
                 f'figures for other than the {len(classes)} classes given')
-        groups.setdefault((arm, n), {})[seed] = f
     rows = []
-    for (arm, n), by_seed in sorted(groups.items(), key=lambda g: (-g[0][1],
-                                                                   g[0][0])):
+    for (arm, n), by_seed in _by_group(per_class):
         seeds = sorted(by_seed)
         figures = {}
         for name in by_seed[seeds[0]]:
@@ -186,12 +192,8 @@ def summarise_mechanism(figures: Dict[tuple, Dict[str, float]]
         ``denominator``, ``seeds`` and ``figures`` (name -> ``values`` per
         seed, ``mean``, ``std``).
     """
-    groups: Dict[tuple, Dict[int, Dict[str, float]]] = {}
-    for (arm, n, seed), f in figures.items():
-        groups.setdefault((arm, n), {})[seed] = f
     rows = []
-    for (arm, n), by_seed in sorted(groups.items(), key=lambda g: (-g[0][1],
-                                                                   g[0][0])):
+    for (arm, n), by_seed in _by_group(figures):
         seeds = sorted(by_seed)
         names = [k for k in by_seed[seeds[0]]
                  if all(k in by_seed[s] for s in seeds)]

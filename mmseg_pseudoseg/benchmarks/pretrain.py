@@ -331,9 +331,10 @@ def pretrain(config: str,
     val_acc = accuracy(model, torch.from_numpy(val_x).to(device),
                        torch.from_numpy(val_y).to(device), norm)
     train_acc = accuracy(model, images[:num_val], labels[:num_val], norm)
-    meta = dict(config=osp.basename(config), iters=iters, batch=batch, lr=lr,
-                num_train=num_train, num_val=num_val, seed=seed,
-                classes=NUM_CLASSES, train_acc=round(train_acc, 2),
+    # The run's settings but the device and width, in their order (the
+    # checkpoint's bytes depend on it), then what the run measured.
+    meta = {k: v for k, v in settings.items() if k not in ('device', 'width')}
+    meta.update(classes=NUM_CLASSES, train_acc=round(train_acc, 2),
                 val_acc=round(val_acc, 2))
     if width is not None:
         meta['width'] = width
