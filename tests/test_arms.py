@@ -541,6 +541,69 @@ def test_width_study_arms_train_at_the_checkpoints_width(tmp_path):
     assert not osp.exists(tmp_path / 'w2')
 
 
+def test_regime_no_train_summarises_seeds_from_two_machines(
+        tmp_path, capsys):
+    # Seeds 0-1 recorded on a GPU lease (its paths, its set's bytes) and
+    # seed 2 here: --no-train trains nothing, takes every run by key,
+    # config name, iterations and options, and names each seed's machine
+    # and set bytes; a seed whose runs mix machines is flagged; a run of
+    # another checkpoint is refused.
+    from mmseg_pseudoseg.benchmarks import regime
+    from mmseg_pseudoseg.benchmarks.pretrain import file_sha256
+    tool = _load_tool()
+    root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
+                             num_val=2, split_seeds=(0, 1, 2))
+    jobs = regime.make_regime_jobs(
+        arms.arm_config('supervised'), CKPT, file_sha256(CKPT), root,
+        [0, 1, 2], 4000, str(tmp_path / 'w'))
+    gpu = dict(cpu='Xeon', cpu_capability='AVX512', gpu='NVIDIA H200',
+               torch='2.11.0+cu130', numpy='2.5.2', pillow='12.3.0')
+    cpu = dict(cpu='EPYC', cpu_capability='AVX512', gpu='',
+               torch='2.13.0+cpu', numpy='1.26.4', pillow='13.0.0')
+    gain = {16: 0, 8: 5, 4: 9, 2: 12}
+    results = tmp_path / 'regime.jsonl'
+    with open(results, 'w') as f:
+        for job in jobs:
+            run = dict(job, machine=cpu, data_digest='b' * 40,
+                       miou=50.0 + job['seed'] + (
+                           gain[job['denominator']]
+                           if job['kind'] == 'pretrained' else -20))
+            if job['seed'] < 2:
+                run.update(machine=gpu, data_digest='a' * 40,
+                           data_root='/elsewhere/data',
+                           config='/elsewhere/' + osp.basename(job['config']))
+                run['cfg_options'] = {
+                    k: '/elsewhere/ck.pth' if k.endswith('.checkpoint')
+                    else v for k, v in job['cfg_options'].items()}
+            f.write(json.dumps(run) + '\n')
+    out = tmp_path / 'regime.json'
+    argv = ['regime', '--no-train', '--checkpoint', CKPT, '--data-root', root,
+            '--seeds', '0', '1', '2', '--work-dir', str(tmp_path / 'w'),
+            '--results', str(results), '--out', str(out)]
+    tool.main(argv)
+    log = capsys.readouterr().out
+    assert '--no-train: 15 of 15 runs recorded' in log
+    assert 'seeds 0 1: Xeon (AVX512), NVIDIA H200, torch 2.11.0+cu130' in log
+    assert 'seeds 2: EPYC (AVX512), torch 2.13.0+cpu, numpy 1.26.4' in log
+    assert "seeds 0 1: the set's bytes aaaaaaaaaaaa" in log
+    assert 'regime check: PASSED' in log
+    summary = json.load(open(out))
+    assert summary['fractions']['2']['miou'] == [62.0, 63.0, 64.0]
+    assert summary['machines']['2'] == [regime.machine_name(cpu)]
+    assert not osp.exists(tmp_path / 'w')  # nothing trained
+    # One run of seed 2 recorded on the lease: that seed mixes machines.
+    runs = [json.loads(line) for line in open(results)]
+    runs[-1]['machine'] = gpu
+    results.write_text(''.join(json.dumps(r) + '\n' for r in runs))
+    tool.main(argv)
+    assert 'seed 2: runs from 2 machines' in capsys.readouterr().out
+    # A run of another checkpoint is refused before anything is summarised.
+    runs[0]['checkpoint_sha256'] = 'other'
+    results.write_text(''.join(json.dumps(r) + '\n' for r in runs))
+    with pytest.raises(SystemExit, match='came from another checkpoint'):
+        tool.main(argv)
+
+
 def test_mechanism_per_class_fused_minus_decoder_by_hand():
     # Per class, fused minus decoder IoU paired by seed, and across the
     # classes how it goes with the classifier's recall.

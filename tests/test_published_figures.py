@@ -150,7 +150,8 @@ def _read_sha(path):
 
 
 @pytest.mark.parametrize('path', [
-    osp.join(REPO, 'checkpoints', 'toy_patterns_backbone.pth'), WIDTH_CKPT])
+    osp.join(REPO, 'checkpoints', 'toy_patterns_backbone.pth'), WIDTH_CKPT,
+    osp.join(REPO, 'checkpoints', 'toy_patterns_backbone_w32.pth')])
 def test_shipped_backbones_match_their_checksums_and_widths(path):
     import torch
     from mmengine.config import Config
@@ -170,19 +171,26 @@ def test_shipped_backbones_match_their_checksums_and_widths(path):
 def test_width_summary_is_what_its_documented_command_prints(tmp_path):
     # The docs' `arms --no-train` command (no --seeds: the default 0-4)
     # summarises the committed runs into the committed rows.
+    again = _summarise_again(tmp_path, [
+        'arms', '--no-train', '--backbone-width', '8', '--checkpoint',
+        WIDTH_CKPT, '--arms', 'supervised', 'pseudoseg', 'decoder',
+        '--fractions', '16', '8', '--iters', '4000', '--results', WIDTH_RUNS,
+        '--json'])
+    assert again['rows'] == _load(WIDTH)['rows']
+
+
+def _summarise_again(tmp_path, argv):
+    """The summary ``tools/benchmark.py`` writes (to the path after the
+    last option of ``argv``) from committed runs, on a tiny set."""
     from mmseg_pseudoseg.datasets import make_toy_patterns
     from .test_benchmarks import _load_tool
     root = make_toy_patterns(str(tmp_path / 'data'), num_train=16,
                              num_val=2, split_seeds=(0, ))
-    out = tmp_path / 'w8.json'
-    _load_tool().main([
-        'arms', '--no-train', '--backbone-width', '8', '--checkpoint',
-        WIDTH_CKPT, '--arms', 'supervised', 'pseudoseg', 'decoder',
-        '--fractions', '16', '8', '--iters', '4000', '--results', WIDTH_RUNS,
-        '--data-root', root, '--work-dir', str(tmp_path / 'w'), '--json',
-        str(out)])
+    out = tmp_path / 'summary.json'
+    _load_tool().main(argv + [str(out), '--data-root', root, '--work-dir',
+                              str(tmp_path / 'w')])
     with open(out) as f:
-        assert json.load(f)['rows'] == _load(WIDTH)['rows']
+        return json.load(f)
 
 
 MECHANISM = [f'mechanism-toy-patterns-{w}1-{n}-cpu.json'
@@ -222,3 +230,40 @@ def test_mechanism_per_class_recomputes_and_agrees_with_the_figures(name):
         for seed_recall, per_class in zip(recall['values'],
                                           f['classifier recall']['values']):
             assert _close(seed_recall, sum(per_class) / len(per_class))
+
+
+# The width-32 regime check: seeds 0-1 on a GPU lease, 2-4 on the CPU.
+W32_REGIME = 'regime-toy-patterns-w32-h200-cpu.json'
+W32_REGIME_RUNS = osp.join(FIGURES, 'regime-toy-patterns-w32-runs.jsonl')
+W32_CKPT = osp.join(REPO, 'checkpoints', 'toy_patterns_backbone_w32.pth')
+
+
+def test_w32_regime_is_what_its_documented_command_prints(tmp_path):
+    # The docs' `regime --no-train` command summarises the committed runs
+    # into the committed summary; every run is 32 wide, from the shipped
+    # checkpoint, and each seed's runs come from one machine (so every
+    # paired difference is within one machine).
+    again = _summarise_again(tmp_path, [
+        'regime', '--no-train', '--backbone-width', '32', '--checkpoint',
+        W32_CKPT, '--results', W32_REGIME_RUNS, '--out'])
+    summary = _load(W32_REGIME)
+    for key in ('seeds', 'fractions', 'steps', 'gain', 'random',
+                'vs_random', 'checks', 'passed', 'machines',
+                'data_digests', 'backbone_width', 'checkpoint_sha256'):
+        assert again[key] == summary[key], key
+    assert summary['seeds'] == [0, 1, 2, 3, 4]
+    assert summary['backbone_width'] == 32
+    assert all(len(m) == 1 for m in summary['machines'].values())
+    # (runs recorded before machine records named the GPU: the CUDA build
+    # of torch marks the lease's seeds)
+    gpu = [s for s, m in summary['machines'].items() if '+cu' in m[0]]
+    assert gpu == ['0', '1']
+    runs = read_runs(W32_REGIME_RUNS)
+    assert len(runs) == 25
+    sha = _read_sha(W32_CKPT)
+    for run in runs.values():
+        assert run['cfg_options']['model.backbone.base_channels'] == 32
+        if run['kind'] == 'pretrained':
+            assert run['checkpoint_sha256'] == sha
+        else:  # random init
+            assert run['cfg_options']['model.backbone.init_cfg'] is None

@@ -239,6 +239,18 @@ def _recorded_runs(jobs, results_file):
             if j['key'] in done and same(done[j['key']], j)}
 
 
+def _train_or_recorded(jobs, results_file, args):
+    """The runs of ``jobs``: trained where ``results_file`` lacks them, or
+    with ``--no-train`` only those it records (also from elsewhere)."""
+    if not args.no_train:
+        return curve_lib.run_jobs(jobs, results_file, args.jobs,
+                                  log=lambda m: print(m, flush=True))
+    results = _recorded_runs(jobs, results_file)
+    print(f'--no-train: {len(results)} of {len(jobs)} runs recorded in '
+          f'{results_file}; summarising those', flush=True)
+    return results
+
+
 def _refuse_missing_checkpoints(runs, results_file):
     """Stop if a run of ``results_file`` names a checkpoint that is not
     there (before any model is built)."""
@@ -274,10 +286,12 @@ def bench_regime(args):
     results_file = args.results or osp.join(args.work_dir, 'regime.jsonl')
     _refuse_stale(jobs, results_file, args.checkpoint, sha)
     start = time.perf_counter()
-    results = curve_lib.run_jobs(
-        jobs, results_file, args.jobs, log=lambda m: print(m, flush=True))
-    summary = regime.summarise_regime(results, args.seeds,
-                                      min_gain=args.min_gain)
+    results = _train_or_recorded(jobs, results_file, args)
+    try:
+        summary = regime.summarise_regime(results, args.seeds,
+                                          min_gain=args.min_gain)
+    except ValueError as err:
+        sys.exit(f'{results_file}: {err}')
     print(f'\ntoy patterns, supervised, {args.iters} iterations per run, '
           f'checkpoint {args.checkpoint} (sha256 {sha[:12]}), backbone '
           f'width {width}, wall '
@@ -365,14 +379,7 @@ def bench_arms(args):
               f"{[j['seed'] for j in firsts]} (UniMatch's arms start from "
               'them)', flush=True)
         curve_lib.run_pool(firsts, args.jobs)
-    if args.no_train:
-        results = _recorded_runs(jobs, results_file)
-        print(f'--no-train: {len(results)} of {len(jobs)} runs recorded in '
-              f'{results_file}; summarising those', flush=True)
-    else:
-        results = curve_lib.run_jobs(
-            jobs, results_file, args.jobs,
-            log=lambda m: print(m, flush=True))
+    results = _train_or_recorded(jobs, results_file, args)
     wall = time.perf_counter() - start
     # Every run recorded beside them can vouch for an older run's weights.
     donors = curve_lib.read_runs(results_file).values()
@@ -978,6 +985,11 @@ def parse_args(argv=None):
                    help='the backbone C channels wide at its stem and first '
                    "stage (default: the config's, 16), as arms "
                    '--backbone-width; --checkpoint must be of that width')
+    p.add_argument('--no-train', action='store_true',
+                   help='train nothing: summarise the runs --results holds '
+                   '(also runs recorded on other machines, e.g. seeds run '
+                   'on a GPU lease and the rest here; the summary names '
+                   "each seed's machine)")
     p.add_argument('--out', help='write the summary as JSON here')
     p = sub.choices['arms']
     p.add_argument('--arms', nargs='+', default=list(DEFAULT_ARMS),

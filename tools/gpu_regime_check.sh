@@ -21,6 +21,15 @@
 # get --backbone-width C; the checkpoint is toy_patterns_backbone_wC.pth).
 # CKPT=path: use that checkpoint (e.g. one pre-trained on a CPU and carried)
 # instead of $OUT's; pre-training runs only if it is missing.
+# END_BY=S: the regime stage stops S seconds after the script started
+# (instead of REGIME_TIMEOUT after it began), so a call's limit holds
+# whatever the pre-training took; the stage is skipped when fewer than
+# MIN_REGIME seconds (default 420, one wave of runs) would be left, since
+# a run stopped part-way records nothing.
+# Where mmsegmentation is not installed, every wheel in $WHEELS (default
+# .whl, passed with the device tool's carry) goes into $SITE without its
+# dependencies, and $SITE and this checkout go on PYTHONPATH (as
+# tools/gpu_speed_check.sh does).
 # Tiny CPU check of the whole path (about 4 minutes on 2 cores):
 #   OUT=/tmp/regime ITERS=10 BATCH=8 NUM_TRAIN=64 NUM_VAL=16 SEEDS="0 1" \
 #   REGIME_ITERS=4 JOBS=2 SET_TRAIN=32 SET_VAL=8 bash tools/gpu_regime_check.sh
@@ -42,14 +51,28 @@ SET_VAL=${SET_VAL:-256}
 REGIME_TIMEOUT=${REGIME_TIMEOUT:-300}
 WORK=${WORK:-work_dirs/gpu_regime_work}
 WIDTH=${WIDTH:-}
+END_BY=${END_BY:-}
+MIN_REGIME=${MIN_REGIME:-420}
+WHEELS=${WHEELS:-.whl}
+SITE=${SITE:-/tmp/pseudoseg_site}
 mkdir -p "$OUT" "$WORK"
+if ! "$PY" -c 'import mmseg' 2>/dev/null; then
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --upgrade \
+        --target "$SITE" "$WHEELS"/*.whl
+    export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+fi
 CKPT=${CKPT:-$OUT/toy_patterns_backbone${WIDTH:+_w$WIDTH}.pth}
 WIDTH_ARGS=()
 if [ -n "$WIDTH" ]; then WIDTH_ARGS=(--backbone-width "$WIDTH"); fi
 start=$(date +%s)
-"$PY" -c 'import torch; print("torch", torch.__version__, "cuda",
+{
+    git rev-parse HEAD 2>/dev/null || echo 'commit: unknown'
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv \
+        2>/dev/null || echo 'nvidia-smi: none'
+    "$PY" -c 'import torch, mmseg; print("torch", torch.__version__, "cuda",
 torch.cuda.is_available(), torch.cuda.get_device_name() if
-torch.cuda.is_available() else "")' | tee "$OUT/pretrain.log"
+torch.cuda.is_available() else "", "mmseg", mmseg.__version__)'
+} 2>&1 | tee "$OUT/pretrain.log"
 if [ ! -f "$CKPT" ]; then
     "$PY" tools/benchmark.py pretrain --out "$CKPT" --iters "$ITERS" \
         --batch "$BATCH" --lr "$LR" --num-train "$NUM_TRAIN" \
@@ -58,6 +81,14 @@ if [ ! -f "$CKPT" ]; then
         2>&1 | grep --line-buffered -v -i warn | tee -a "$OUT/pretrain.log"
 fi
 echo "pre-training done at $(( $(date +%s) - start )) s" | tee -a "$OUT/pretrain.log"
+if [ -n "$END_BY" ]; then
+    REGIME_TIMEOUT=$(( END_BY - ($(date +%s) - start) ))
+fi
+if [ "$REGIME_TIMEOUT" -lt "$MIN_REGIME" ]; then
+    echo "regime stage skipped: ${REGIME_TIMEOUT} s left, under MIN_REGIME=${MIN_REGIME}" \
+        | tee "$OUT/regime.log"
+    exit 0
+fi
 # shellcheck disable=SC2086
 OMP_NUM_THREADS=1 timeout "$REGIME_TIMEOUT" "$PY" tools/benchmark.py regime \
     --checkpoint "$CKPT" "${WIDTH_ARGS[@]}" --data-root "$WORK/data" \

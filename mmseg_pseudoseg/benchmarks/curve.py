@@ -62,7 +62,8 @@ def tree_digest(root: str) -> str:
 
 def machine_info() -> dict:
     """What a run's numerics depend on beyond its config and data: the CPU
-    model, the kernels torch dispatches to on it (e.g. AVX2, AVX512) and
+    model, the kernels torch dispatches to on it (e.g. AVX2, AVX512), the
+    GPU the run trains on (runs take CUDA where it is; empty if none) and
     the versions of torch, numpy and Pillow. Runs of the same job agree to
     the digit on one machine, not across machines (docs/en/benchmarks/
     toy_patterns.md)."""
@@ -73,9 +74,10 @@ def machine_info() -> dict:
         with open('/proc/cpuinfo') as f:
             cpu = next((line.split(':', 1)[1].strip() for line in f
                         if line.startswith('model name')), '')
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else ''
     return dict(cpu=cpu,
                 cpu_capability=torch.backends.cpu.get_cpu_capability(),
-                torch=torch.__version__, numpy=np.__version__,
+                gpu=gpu, torch=torch.__version__, numpy=np.__version__,
                 pillow=PIL.__version__)
 
 

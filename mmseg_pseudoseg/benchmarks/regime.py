@@ -115,9 +115,30 @@ def summarise_regime(results: Dict[str, dict],
         f'beats random init at 1/{first} (95% interval above 0)':
         vs_random['low'] > 0,
     }
+    machines, digests = {}, {}
+    for s in used:
+        runs = [results[run_key(k, n, s)] for k, n in keys]
+        machines[s] = sorted({machine_name(r.get('machine')) for r in runs})
+        digests[s] = sorted({r.get('data_digest') or 'unknown' for r in runs})
     return dict(seeds=used, fractions=fractions, steps=steps, gain=gain,
                 random=random, vs_random=vs_random, checks=checks,
-                passed=all(checks.values()))
+                passed=all(checks.values()), machines=machines,
+                data_digests=digests)
+
+
+def machine_name(machine: Optional[dict]) -> str:
+    """One line naming the machine a run was recorded on (its
+    ``machine``, :func:`curve.machine_info`)."""
+    if not machine:
+        return 'unknown machine'
+    name = f"{machine.get('cpu') or 'unknown CPU'}"
+    if machine.get('cpu_capability'):
+        name += f" ({machine['cpu_capability']})"
+    if machine.get('gpu'):
+        name += f", {machine['gpu']}"
+    return name + ''.join(f', {k} {machine[k]}'
+                          for k in ('torch', 'numpy', 'pillow')
+                          if machine.get(k))
 
 
 def format_regime(summary: dict) -> str:
@@ -144,6 +165,24 @@ def format_regime(summary: dict) -> str:
     row(f'1/{last} - 1/{first}', summary['gain'])
     row(f'pre-trained - random init at 1/{first}', summary['vs_random'])
     lines += ['', f"seeds {summary['seeds']}"]
+    by_machine: Dict[str, list] = {}
+    for seed, names in (summary.get('machines') or {}).items():
+        for name in names:
+            by_machine.setdefault(name, []).append(seed)
+        if len(names) > 1:
+            lines.append(f'seed {seed}: runs from {len(names)} machines '
+                         '(its paired differences mix them)')
+    if len(by_machine) > 1:
+        lines += [f"seeds {' '.join(str(s) for s in seeds)}: {name}"
+                  for name, seeds in by_machine.items()]
+    by_digest: Dict[str, list] = {}
+    for seed, digests in (summary.get('data_digests') or {}).items():
+        for digest in digests:
+            by_digest.setdefault(digest, []).append(seed)
+    if len(by_digest) > 1:
+        lines += [f"seeds {' '.join(str(s) for s in seeds)}: the set's "
+                  f'bytes {digest[:12]}'
+                  for digest, seeds in by_digest.items()]
     lines += [f"{'PASS' if ok else 'FAIL'}: {name}"
               for name, ok in summary['checks'].items()]
     lines.append('regime check: ' +
