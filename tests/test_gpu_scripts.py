@@ -1,7 +1,7 @@
-"""tools/gpu_speed_check.sh, the prepared script for a GPU lease: which
-benchmark commands it runs with which configs, with a fake Python that
-records its arguments (the real run needs a GPU; its tiny CPU check is in
-the script's header)."""
+"""tools/gpu_speed_check.sh and tools/gpu_regime_check.sh, the prepared
+scripts for a GPU lease: which benchmark commands they run with which
+arguments, with a fake Python that records its arguments (the real runs
+need a GPU; their tiny CPU checks are in the scripts' headers)."""
 import json
 import os
 import os.path as osp
@@ -23,13 +23,13 @@ sys.exit(1 if len(args) > 1 and args[1] in fail else 0)
 '''
 
 
-def _run_speed_check(tmp_path, **env):
+def _run_speed_check(tmp_path, script='tools/gpu_speed_check.sh', **env):
     fake = tmp_path / 'python'
     fake.write_text(FAKE_PYTHON.format(python=sys.executable))
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     log = tmp_path / 'calls.jsonl'
     out_dir = tmp_path / 'out'
-    out = subprocess.run(['bash', 'tools/gpu_speed_check.sh'],
+    out = subprocess.run(['bash', script],
                          cwd=REPO,
                          env=dict(
                              os.environ,
@@ -95,3 +95,42 @@ def test_gpu_speed_check_can_skip_fake_data(tmp_path):
     out, bench, _ = _run_speed_check(tmp_path, FAKE_CONFIGS='')
     assert out.returncode == 0, out.stderr
     assert 'fake-data' not in bench
+
+
+def _value(args, option):
+    return args[args.index(option) + 1]
+
+
+def test_gpu_regime_check_width_and_deadline(tmp_path):
+    # WIDTH=32: both stages get the width, the checkpoint its name; the
+    # regime stage runs while enough of END_BY is left.
+    out, bench, out_dir = _run_speed_check(
+        tmp_path, script='tools/gpu_regime_check.sh', WIDTH='32',
+        SEEDS='0 1', JOBS='10', END_BY='500', MIN_REGIME='60')
+    assert out.returncode == 0, out.stderr
+    assert sorted(bench) == ['pretrain', 'regime']
+    ckpt = str(out_dir / 'toy_patterns_backbone_w32.pth')
+    assert _value(bench['pretrain'], '--out') == ckpt
+    assert _value(bench['pretrain'], '--backbone-width') == '32'
+    regime = bench['regime']
+    assert _value(regime, '--checkpoint') == ckpt
+    assert _value(regime, '--backbone-width') == '32'
+    assert _value(regime, '--jobs') == '10'
+    assert regime[regime.index('--seeds') + 1:][:2] == ['0', '1']
+    assert (out_dir / 'pretrain.log').is_file()
+
+
+def test_gpu_regime_check_skips_a_regime_stage_that_cannot_finish(tmp_path):
+    # Less left of END_BY than MIN_REGIME (one wave of runs): the regime
+    # stage does not start (a run stopped part-way records nothing).
+    out, bench, out_dir = _run_speed_check(
+        tmp_path, script='tools/gpu_regime_check.sh', END_BY='100',
+        MIN_REGIME='340')
+    assert out.returncode == 0, out.stderr
+    assert sorted(bench) == ['pretrain']
+    assert 'regime stage skipped' in (out_dir / 'regime.log').read_text()
+    # REGIME_TIMEOUT instead of the deadline.
+    out, bench, _ = _run_speed_check(
+        tmp_path, script='tools/gpu_regime_check.sh', REGIME_TIMEOUT='400')
+    assert out.returncode == 0, out.stderr
+    assert 'regime' in bench

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The label-limited regime check of the toy patterns benchmark (issue 16),
-# supervised arm only, on one GPU machine in under 8 minutes:
+# supervised arm only, on one GPU machine, in one call of under 10 minutes:
 #   1. the toy patterns set (512 train / 256 val, split lists seeds 0-9);
 #   2. the toy backbone pre-trained on 28 procedural pattern classes that
 #      are not the benchmark's (tools/benchmark.py pretrain);
@@ -13,19 +13,21 @@
 # regime.log.
 #
 # GPU defaults (16 cores, one H200): pre-training 6,000 iterations of 256
-# images (60,000 drawn) at peak lr 0.2, then 5 seeds x 5 arms = 25 runs of
-# 4,000 iterations, 13 at a time (two waves). REGIME_TIMEOUT stops the
-# regime stage so the script ends in time; the runs finished by then are
-# in regime.jsonl and a second call finishes the rest.
+# images (60,000 drawn) at peak lr 0.2 (105 s at width 16, 128 s at 32),
+# then 5 seeds x 5 arms = 25 runs of 4,000 iterations, 13 at a time. A
+# wave takes 330-375 s (10 runs sharing the card at width 32: 328-329 s;
+# 13 at width 16: 373 s), so one call finishes one wave: the regime stage
+# stops END_BY seconds (default 560) after the script started, whatever
+# the pre-training took, and is skipped when fewer than MIN_REGIME seconds
+# (default 340) would be left, since a run stopped part-way records
+# nothing. REGIME_TIMEOUT=S gives the stage S seconds instead. The runs
+# finished are in regime.jsonl; a second call (same $OUT) does the rest,
+# or `regime --seeds` on another machine and `regime --no-train` on both
+# machines' runs.
 # WIDTH=C: the width study's backbone, C channels at its stem (both stages
 # get --backbone-width C; the checkpoint is toy_patterns_backbone_wC.pth).
 # CKPT=path: use that checkpoint (e.g. one pre-trained on a CPU and carried)
 # instead of $OUT's; pre-training runs only if it is missing.
-# END_BY=S: the regime stage stops S seconds after the script started
-# (instead of REGIME_TIMEOUT after it began), so a call's limit holds
-# whatever the pre-training took; the stage is skipped when fewer than
-# MIN_REGIME seconds (default 420, one wave of runs) would be left, since
-# a run stopped part-way records nothing.
 # Where mmsegmentation is not installed, every wheel in $WHEELS (default
 # .whl, passed with the device tool's carry) goes into $SITE without its
 # dependencies, and $SITE and this checkout go on PYTHONPATH (as
@@ -48,11 +50,11 @@ REGIME_ITERS=${REGIME_ITERS:-4000}
 JOBS=${JOBS:-13}
 SET_TRAIN=${SET_TRAIN:-512}
 SET_VAL=${SET_VAL:-256}
-REGIME_TIMEOUT=${REGIME_TIMEOUT:-300}
+REGIME_TIMEOUT=${REGIME_TIMEOUT:-}
 WORK=${WORK:-work_dirs/gpu_regime_work}
 WIDTH=${WIDTH:-}
-END_BY=${END_BY:-}
-MIN_REGIME=${MIN_REGIME:-420}
+END_BY=${END_BY:-560}
+MIN_REGIME=${MIN_REGIME:-340}
 WHEELS=${WHEELS:-.whl}
 SITE=${SITE:-/tmp/pseudoseg_site}
 mkdir -p "$OUT" "$WORK"
@@ -78,10 +80,11 @@ if [ ! -f "$CKPT" ]; then
         --batch "$BATCH" --lr "$LR" --num-train "$NUM_TRAIN" \
         --num-val "$NUM_VAL" --workers "$WORKERS" "${WIDTH_ARGS[@]}" \
         --json "$OUT/pretrain.json" \
-        2>&1 | grep --line-buffered -v -i warn | tee -a "$OUT/pretrain.log"
+        2>&1 | { grep --line-buffered -v -i warn || true; } \
+        | tee -a "$OUT/pretrain.log"
 fi
 echo "pre-training done at $(( $(date +%s) - start )) s" | tee -a "$OUT/pretrain.log"
-if [ -n "$END_BY" ]; then
+if [ -z "$REGIME_TIMEOUT" ]; then
     REGIME_TIMEOUT=$(( END_BY - ($(date +%s) - start) ))
 fi
 if [ "$REGIME_TIMEOUT" -lt "$MIN_REGIME" ]; then
