@@ -141,6 +141,15 @@ def machine_name(machine: Optional[dict]) -> str:
                           if machine.get(k))
 
 
+def _seeds_by_value(per_seed: Dict[int, List[str]]) -> Dict[str, list]:
+    """``seed -> values`` (e.g. machines) as ``value -> seeds``."""
+    out: Dict[str, list] = {}
+    for seed, values in per_seed.items():
+        for value in values:
+            out.setdefault(value, []).append(seed)
+    return out
+
+
 def format_regime(summary: dict) -> str:
     """The check's table and verdict."""
     lines = ['| labeled | mIoU (mean +- std) | per seed |', '|---|---|---|']
@@ -165,24 +174,18 @@ def format_regime(summary: dict) -> str:
     row(f'1/{last} - 1/{first}', summary['gain'])
     row(f'pre-trained - random init at 1/{first}', summary['vs_random'])
     lines += ['', f"seeds {summary['seeds']}"]
-    by_machine: Dict[str, list] = {}
-    for seed, names in (summary.get('machines') or {}).items():
-        for name in names:
-            by_machine.setdefault(name, []).append(seed)
-        if len(names) > 1:
-            lines.append(f'seed {seed}: runs from {len(names)} machines '
-                         '(its paired differences mix them)')
-    if len(by_machine) > 1:
-        lines += [f"seeds {' '.join(str(s) for s in seeds)}: {name}"
-                  for name, seeds in by_machine.items()]
-    by_digest: Dict[str, list] = {}
-    for seed, digests in (summary.get('data_digests') or {}).items():
-        for digest in digests:
-            by_digest.setdefault(digest, []).append(seed)
-    if len(by_digest) > 1:
-        lines += [f"seeds {' '.join(str(s) for s in seeds)}: the set's "
-                  f'bytes {digest[:12]}'
-                  for digest, seeds in by_digest.items()]
+    machines = summary.get('machines') or {}
+    lines += [f'seed {seed}: runs from {len(names)} machines (its paired '
+              'differences mix them)'
+              for seed, names in machines.items() if len(names) > 1]
+    for per_seed, label in ((machines, '{}'),
+                            (summary.get('data_digests') or {},
+                             "the set's bytes {:.12}")):
+        by_value = _seeds_by_value(per_seed)
+        if len(by_value) > 1:
+            lines += [f"seeds {' '.join(map(str, seeds))}: "
+                      + label.format(value)
+                      for value, seeds in by_value.items()]
     lines += [f"{'PASS' if ok else 'FAIL'}: {name}"
               for name, ok in summary['checks'].items()]
     lines.append('regime check: ' +
