@@ -30,8 +30,7 @@
 # instead of $OUT's; pre-training runs only if it is missing.
 # Where mmsegmentation is not installed, every wheel in $WHEELS (default
 # .whl, passed with the device tool's carry) goes into $SITE without its
-# dependencies, and $SITE and this checkout go on PYTHONPATH (as
-# tools/gpu_speed_check.sh does).
+# dependencies (tools/gpu_lease_env.sh, shared with gpu_speed_check.sh).
 # Tiny CPU check of the whole path (about 4 minutes on 2 cores):
 #   OUT=/tmp/regime ITERS=10 BATCH=8 NUM_TRAIN=64 NUM_VAL=16 SEEDS="0 1" \
 #   REGIME_ITERS=4 JOBS=2 SET_TRAIN=32 SET_VAL=8 bash tools/gpu_regime_check.sh
@@ -58,23 +57,13 @@ MIN_REGIME=${MIN_REGIME:-340}
 WHEELS=${WHEELS:-.whl}
 SITE=${SITE:-/tmp/pseudoseg_site}
 mkdir -p "$OUT" "$WORK"
-if ! "$PY" -c 'import mmseg' 2>/dev/null; then
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --upgrade \
-        --target "$SITE" "$WHEELS"/*.whl
-    export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-fi
 CKPT=${CKPT:-$OUT/toy_patterns_backbone${WIDTH:+_w$WIDTH}.pth}
 WIDTH_ARGS=()
 if [ -n "$WIDTH" ]; then WIDTH_ARGS=(--backbone-width "$WIDTH"); fi
 start=$(date +%s)
-{
-    git rev-parse HEAD 2>/dev/null || echo 'commit: unknown'
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv \
-        2>/dev/null || echo 'nvidia-smi: none'
-    "$PY" -c 'import torch, mmseg; print("torch", torch.__version__, "cuda",
-torch.cuda.is_available(), torch.cuda.get_device_name() if
-torch.cuda.is_available() else "", "mmseg", mmseg.__version__)'
-} 2>&1 | tee "$OUT/pretrain.log"
+# shellcheck source=tools/gpu_lease_env.sh
+source tools/gpu_lease_env.sh
+lease_env "$OUT/pretrain.log"
 if [ ! -f "$CKPT" ]; then
     "$PY" tools/benchmark.py pretrain --out "$CKPT" --iters "$ITERS" \
         --batch "$BATCH" --lr "$LR" --num-train "$NUM_TRAIN" \

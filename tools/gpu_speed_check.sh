@@ -45,21 +45,9 @@ configs/pseudoseg/pseudoseg_deeplabv3plus_r101-d16_8xb4-30k_voc12aug-183-512x512
 UNIMATCH_CONFIGS=${UNIMATCH_CONFIGS:-configs/unimatch/voc_92.py configs/fixmatch/voc_92.py}
 mkdir -p "$OUT" "$WORK"
 start=$(date +%s)
-if ! "$PY" -c 'import mmseg' 2>/dev/null; then
-    # --no-deps: mmengine and mmcv-lite ask for opencv-python, which no
-    # registry serves there; the machine's opencv-python-headless does.
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --upgrade \
-        --target "$SITE" "$WHEELS"/*.whl
-    export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-fi
-{
-    git rev-parse HEAD 2>/dev/null || echo 'commit: unknown'
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv \
-        2>/dev/null || echo 'nvidia-smi: none'
-    "$PY" -c 'import torch, mmseg, mmengine; print("torch", torch.__version__,
-"cuda", torch.cuda.is_available(), "mmseg", mmseg.__version__,
-"mmengine", mmengine.__version__)'
-} 2>&1 | tee "$OUT/env.txt"
+# shellcheck source=tools/gpu_lease_env.sh
+source tools/gpu_lease_env.sh
+lease_env "$OUT/env.txt"
 
 stage() {  # name, then the benchmark.py arguments
     local name=$1
