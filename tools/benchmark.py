@@ -206,13 +206,15 @@ def _ensure_patterns(args, fractions):
         sys.exit(f'{args.checkpoint}: no such checkpoint; make it with '
                  f'`python tools/benchmark.py pretrain --out '
                  f'{args.checkpoint}`')
-    root = args.data_root
+    root = args.data_root = args.data_root or (
+        'data/toy_patterns' if args.classes == 8 else
+        f'data/toy_patterns{args.classes}')
     if not osp.isfile(osp.join(root, 'ImageSets/Segmentation/train.txt')):
         print(f'writing the toy patterns set to {root}', flush=True)
         make_toy_patterns(root, num_train=args.num_train,
-                          num_val=args.num_val)
+                          num_val=args.num_val, num_classes=args.classes)
     try:
-        check_toy_patterns(root)
+        check_toy_patterns(root, args.classes)
     except ValueError as err:
         sys.exit(str(err))
     missing = [s for s in args.seeds if not all(osp.isfile(
@@ -280,7 +282,8 @@ def bench_regime(args):
         jobs = regime.make_regime_jobs(
             args.config, osp.abspath(args.checkpoint), sha,
             osp.abspath(root), args.seeds, args.iters,
-            osp.abspath(args.work_dir), width=args.backbone_width)
+            osp.abspath(args.work_dir), width=args.backbone_width,
+            num_classes=args.classes)
     except ValueError as err:
         sys.exit(f'--config: {err}')
     results_file = args.results or osp.join(args.work_dir, 'regime.jsonl')
@@ -293,13 +296,13 @@ def bench_regime(args):
     except ValueError as err:
         sys.exit(f'{results_file}: {err}')
     print(f'\ntoy patterns, supervised, {args.iters} iterations per run, '
-          f'checkpoint {args.checkpoint} (sha256 {sha[:12]}), backbone '
-          f'width {width}, wall '
+          f'{args.classes} classes, checkpoint {args.checkpoint} (sha256 '
+          f'{sha[:12]}), backbone width {width}, wall '
           f'{(time.perf_counter() - start) / 60:.1f} min (this call)\n')
     print(regime.format_regime(summary))
     summary.update(checkpoint=args.checkpoint, checkpoint_sha256=sha,
                    iters=args.iters, config=args.config,
-                   backbone_width=width)
+                   backbone_width=width, num_classes=args.classes)
     _load_json(args.out, summary)
 
 
@@ -356,7 +359,7 @@ def bench_arms(args):
         jobs = arms_lib.make_arm_jobs(
             args.arms, osp.abspath(root), fractions, seeds, args.iters,
             osp.abspath(args.work_dir), osp.abspath(args.checkpoint), sha,
-            width=args.backbone_width)
+            width=args.backbone_width, num_classes=args.classes)
     except (KeyError, ValueError) as err:
         sys.exit(f'--arms: {err}')
     if args.reuse_regime:
@@ -393,14 +396,15 @@ def bench_arms(args):
     print(f'\ntoy patterns: {n_train} train images, {schedule}, seeds '
           f'{seeds}, {args.jobs} runs at a time, wall {wall / 60:.1f} min '
           f'(this call), checkpoint {args.checkpoint} (sha256 {sha[:12]}), '
-          f'backbone width {width}\n')
+          f'backbone width {width}, {args.classes} classes\n')
     print(arms_lib.format_arms(rows, n_train))
     for row in kept:
         print(f"1/{row['denominator']}: kept from {row['source']}")
     summary = dict(set='toy_patterns', data_root=root, train_images=n_train,
                    iters=args.iters, seeds=seeds, arms=args.arms,
                    checkpoint=args.checkpoint, checkpoint_sha256=sha,
-                   backbone_width=width, rows=rows)
+                   backbone_width=width, num_classes=args.classes,
+                   rows=rows)
     if 'pseudoseg' in args.arms:
         summary['goal'] = arms_lib.goal(rows)
         met = summary['goal']['met']
@@ -965,8 +969,14 @@ def parse_args(argv=None):
         p = sub.add_parser(name)
         p.add_argument('--checkpoint',
                        default='checkpoints/toy_patterns_backbone.pth')
-        p.add_argument('--data-root', default='data/toy_patterns',
-                       help='written there if missing')
+        p.add_argument('--data-root',
+                       help='written there if missing (default: '
+                       'data/toy_patterns, with --classes 16 '
+                       'data/toy_patterns16)')
+        p.add_argument('--classes', type=int, default=8, choices=(8, 16),
+                       help='foreground classes of the set: the '
+                       "benchmark's eight, or the variant with eight more "
+                       "(every config's class count and dataset follow)")
         p.add_argument('--num-train', type=int, default=512,
                        help='size of the set when it is written')
         p.add_argument('--num-val', type=int, default=256)

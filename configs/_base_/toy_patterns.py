@@ -1,5 +1,5 @@
 # Label-limited benchmark settings shared by configs/pseudoseg/toy-patterns.py
-# and configs/supervised/toy-patterns.py: the toy patterns set (ten pattern
+# and configs/supervised/toy-patterns.py: the toy patterns set (eight pattern
 # classes, 1-3 per image, VOC-like image labels; written by
 # `python tools/benchmark.py regime` when missing) and the toy backbone
 # pre-trained on other procedural patterns, loaded as the VOC configs load

@@ -126,18 +126,72 @@ def width_options(name: str, width: Optional[int]) -> dict:
     return opts
 
 
+def classes_options(name: str, num_classes: Optional[int]) -> dict:
+    """Config overrides that make arm ``name`` train on the patterns set
+    with ``num_classes`` foreground classes instead of the configs' eight
+    (``make_toy_patterns(..., num_classes=16)``): every ``num_classes`` in
+    the config (heads, SGC head, label checks, anywhere in lists) counts
+    them and background, and every patterns dataset is that variant's
+    class (its class names and palette). ``num_classes`` None or 8: no
+    overrides."""
+    from mmengine.config import Config
+
+    from mmseg_pseudoseg.datasets.toy_patterns import CLASS_SETS
+    if num_classes in (None, 8):
+        return {}
+    if num_classes not in CLASS_SETS:
+        raise ValueError(f'the toy patterns set has {sorted(CLASS_SETS)} '
+                         f'foreground classes, not {num_classes}')
+    cfg = Config.fromfile(arm_config(name))
+    if ARMS[name]['options']:
+        cfg.merge_from_dict(ARMS[name]['options'])
+    dataset = f'ToyPatterns{num_classes}Dataset'
+    opts = {}
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            items = node.items()
+        elif isinstance(node, (list, tuple)):
+            items = ((str(i), v) for i, v in enumerate(node))
+        else:
+            return
+        for key, value in items:
+            here = f'{path}.{key}' if path else key
+            if key == 'num_classes':
+                if value != 9:
+                    raise ValueError(
+                        f'{arm_config(name)}: {here} is {value}, not the '
+                        "eight-class set's 9; cannot tell what it counts")
+                opts[here] = num_classes + 1
+            elif key == 'type' and value == 'ToyPatternsDataset':
+                opts[here] = dataset
+            else:
+                walk(value, here)
+
+    # What the runner builds; the other top-level keys are the bases'
+    # variables, already resolved into these.
+    for key in ('model', 'train_dataloader', 'val_dataloader',
+                'test_dataloader', 'val_evaluator', 'test_evaluator',
+                'custom_hooks'):
+        walk(cfg.get(key), key)
+    return opts
+
+
 def make_arm_jobs(arms: Sequence[str], data_root: str,
                   denominators: Sequence[int], seeds: Sequence[int],
                   iters: Optional[int], work_root: str,
                   checkpoint: Optional[str] = None,
                   checkpoint_sha256: Optional[str] = None,
-                  width: Optional[int] = None) -> List[dict]:
+                  width: Optional[int] = None,
+                  num_classes: Optional[int] = None) -> List[dict]:
     """Jobs for :func:`curve.run_jobs`, seed by seed and fewest labels
     first (a call cut short leaves whole (fraction, seed) cells).
     ``iters`` None: the configs' own schedule (4,000); ``checkpoint``:
     the pre-trained backbone every arm loads (recorded with its SHA-256);
     ``width``: the backbone's width instead of the configs' 16
-    (:func:`width_options`; the checkpoint must be of that width)."""
+    (:func:`width_options`; the checkpoint must be of that width);
+    ``num_classes``: the set's foreground classes instead of the configs'
+    eight (:func:`classes_options`; ``data_root`` must hold that set)."""
     if SUPERVISED not in arms:
         raise ValueError('the arms must include the supervised one: every '
                          'other arm is paired with it')
@@ -145,7 +199,9 @@ def make_arm_jobs(arms: Sequence[str], data_root: str,
     if unknown:
         raise KeyError(f'unknown arms {unknown}; arms: {sorted(ARMS)}')
 
-    widths = {name: width_options(name, width) for name in arms}
+    widths = {name: dict(width_options(name, width),
+                         **classes_options(name, num_classes))
+              for name in arms}
 
     def options(name):
         opts = dict(ARMS[name]['options'] or {})

@@ -26,19 +26,25 @@ def make_regime_jobs(config: str, checkpoint: str, checkpoint_sha256: str,
                      data_root: str, seeds: Sequence[int], iters: int,
                      work_root: str,
                      denominators: Sequence[int] = FRACTIONS,
-                     width: Optional[int] = None) -> List[dict]:
+                     width: Optional[int] = None,
+                     num_classes: Optional[int] = None) -> List[dict]:
     """Jobs for :func:`curve.run_jobs`: pre-trained at every fraction,
     random init at the smallest, every seed; seed by seed, so a call cut
     short leaves whole seeds to summarise. ``width``: the backbone's
     width instead of the supervised config's (:func:`arms.width_options`;
-    ``config`` must then be that config)."""
-    from .arms import SUPERVISED, arm_config, width_options
+    ``config`` must then be that config); ``num_classes``: the set's
+    foreground classes instead of the config's eight
+    (:func:`arms.classes_options`, the same condition)."""
+    from .arms import SUPERVISED, arm_config, classes_options, width_options
     widen = {}
-    if width is not None:
-        if osp.abspath(config) != arm_config(SUPERVISED):
-            raise ValueError(f'a backbone width is given for the '
-                             f'supervised arm\'s config, not {config}')
-        widen = width_options(SUPERVISED, width)
+    for name, value in (('a backbone width', width),
+                        ('a number of classes', num_classes)):
+        if value is not None and \
+                osp.abspath(config) != arm_config(SUPERVISED):
+            raise ValueError(f'{name} is given for the supervised arm\'s '
+                             f'config, not {config}')
+    widen = dict(width_options(SUPERVISED, width),
+                 **classes_options(SUPERVISED, num_classes))
     jobs = []
     arms = [(PRETRAINED, n) for n in denominators]
     arms.append((RANDOM, max(denominators)))

@@ -194,6 +194,87 @@ def crosses(rng, u, v, k, phase):
     return ((a < 0.12) & (b < 0.35)) | ((b < 0.12) & (a < 0.35))
 
 
+# --- families of the sixteen-class variant only (CLASSES16_FAMILIES) ------
+# Chosen to look unlike the benchmark's eight and the pre-training's
+# families at periods of 4-8 px, from contact sheets of random draws
+# (docs/en/benchmarks/toy_patterns.md, "More classes"); none was trained on.
+def speckle(rng, u, v, k, phase):
+    """Random two-colour blocks half a period wide."""
+    cell = max(1.0, TWO_PI / k / 2)
+    table = rng.random((64, 64)) > 0.5
+    iu = np.floor(u / cell).astype(np.int64) % 64
+    iv = np.floor(v / cell).astype(np.int64) % 64
+    return table[iu, iv]
+
+
+def grass(rng, u, v, k, phase):
+    """Short strokes, each at its own random angle."""
+    period = TWO_PI / k
+    points = _scatter_points(rng, u.shape, 0.8 * period)
+    angle = rng.uniform(0, np.pi, len(points))
+    d = 0.6 * period * np.stack([np.cos(angle), np.sin(angle)], 1)
+    mask = np.zeros(u.shape, np.uint8)
+    lines = np.stack([points - d, points + d], 1)
+    cv2.polylines(mask, list(np.round(lines).astype(np.int32)), False, 1)
+    return mask
+
+
+def contours(rng, u, v, k, phase):
+    """Contour lines of a smooth random height field."""
+    noise = _smooth_noise(rng, u.shape, 4 * TWO_PI / k)
+    return np.abs((noise * 2.5 + phase / TWO_PI) % 1.0 - 0.5) < 0.15
+
+
+def stars(rng, u, v, k, phase):
+    """Scattered five-pointed stars."""
+    period = TWO_PI / k
+    mask = np.zeros(u.shape, np.uint8)
+    radius = np.where(np.arange(10) % 2 == 0, 0.7 * period, 0.28 * period)
+    for x, y in _scatter_points(rng, u.shape, 1.4 * period):
+        t = rng.uniform(0, TWO_PI) + np.arange(10) * TWO_PI / 10
+        star = np.stack([x + radius * np.cos(t), y + radius * np.sin(t)], 1)
+        cv2.fillPoly(mask, [np.round(star).astype(np.int32)], 1)
+    return mask
+
+
+def barcode(rng, u, v, k, phase):
+    """Parallel bars of random widths (multiples of a third of a
+    period)."""
+    cell = max(1.0, TWO_PI / k / 3)
+    table = rng.random(256) > 0.5
+    return table[np.floor(u / cell).astype(np.int64) % 256]
+
+
+def bullseyes(rng, u, v, k, phase):
+    """Scattered targets: a ring around a dot."""
+    period = TWO_PI / k
+    mask = np.zeros(u.shape, np.uint8)
+    for x, y in np.round(_scatter_points(rng, u.shape, 2 * period)):
+        c = (int(x), int(y))
+        cv2.circle(mask, c, max(3, round(period)), 1, -1)
+        cv2.circle(mask, c, max(2, round(0.65 * period)), 0, -1)
+        cv2.circle(mask, c, max(1, round(0.3 * period)), 1, -1)
+    return mask
+
+
+def scales(rng, u, v, k, phase):
+    """Fish scales: rows of arcs, each row offset by half an arc."""
+    p = 1.5 * TWO_PI / k
+    row = np.floor(v / p)
+    across = u / p + 0.5 * (row % 2) + phase / TWO_PI
+    du = across - np.floor(across) - 0.5
+    return np.abs(np.hypot(du, v / p - row) - 0.5) < 0.12
+
+
+def scattered_rings(rng, u, v, k, phase):
+    """Scattered thin circles."""
+    period = TWO_PI / k
+    mask = np.zeros(u.shape, np.uint8)
+    for x, y in np.round(_scatter_points(rng, u.shape, 1.3 * period)):
+        cv2.circle(mask, (int(x), int(y)), max(2, round(period / 2.2)), 1, 1)
+    return mask
+
+
 # The ten classes of the set's version 1, in its label order, which the
 # supervised arm could not tell apart (docs/en/benchmarks/toy_patterns.md):
 # for probes (``make_toy_patterns(..., families=VERSION1_FAMILIES)``).
@@ -216,6 +297,18 @@ BENCHMARK_FAMILIES: Dict[str, Family] = {
     for name, family in VERSION1_FAMILIES.items()
     if name not in ('rings', 'crosshatch')
 }
+# The sixteen-class variant's classes, in label order: the benchmark's eight
+# (labels 1-8 as there), then eight more (9-16), none a pre-training family.
+CLASSES16_FAMILIES: Dict[str, Family] = dict(
+    BENCHMARK_FAMILIES,
+    speckle=speckle,
+    grass=grass,
+    contours=contours,
+    stars=stars,
+    barcode=barcode,
+    bullseyes=bullseyes,
+    scales=scales,
+    scattered_rings=scattered_rings)
 # The pre-training set's families (each in two period bands).
 PRETRAIN_FAMILIES: Dict[str, Family] = dict(
     wavy=wavy,

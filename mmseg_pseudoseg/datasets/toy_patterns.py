@@ -27,6 +27,11 @@ fraction; version 2's settings were chosen on the supervised arm alone
 The backbone is pre-trained on other families
 (``pattern_families.PRETRAIN_FAMILIES``; ``tools/benchmark.py pretrain``).
 
+``make_toy_patterns(..., num_classes=16)`` writes a variant with eight more
+classes (``pattern_families.CLASSES16_FAMILIES``; labels 1-8 as here),
+read by :class:`ToyPatterns16Dataset`: the benchmark one step closer to
+VOC's twenty classes (``tools/benchmark.py regime|arms --classes 16``).
+
 Files as the scenes set's: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png``,
 ``ImageSets/Segmentation/{train,val}.txt``, ``splits/1-{n}/`` (split seed
 0) and ``splits/seed{s}/1-{n}/{labeled,unlabeled}.txt``, plus the stamp
@@ -40,15 +45,27 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .pattern_families import BENCHMARK_FAMILIES, pattern_weights
+from .pattern_families import (BENCHMARK_FAMILIES, CLASSES16_FAMILIES,
+                               pattern_weights)
 from .toy_scenes import (colour_pair, plain_surface, render_layers,
                          write_generated_set)
 
 PATTERN_CLASSES = ('background', ) + tuple(BENCHMARK_FAMILIES)
-# VOC's palette for its first 9 classes.
-PATTERN_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
-                   [0, 0, 128], [128, 0, 128], [0, 128, 128],
-                   [128, 128, 128], [64, 0, 0]]
+# VOC's palette for its first 17 classes (the sixteen-class variant's).
+PATTERN16_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
+                     [0, 0, 128], [128, 0, 128], [0, 128, 128],
+                     [128, 128, 128], [64, 0, 0], [192, 0, 0], [64, 128, 0],
+                     [192, 128, 0], [64, 0, 128], [192, 0, 128],
+                     [64, 128, 128], [192, 128, 128], [0, 64, 0]]
+PATTERN_PALETTE = PATTERN16_PALETTE[:len(PATTERN_CLASSES)]
+# The variant with more classes (the benchmark's eight and eight more), one
+# step towards VOC's twenty: ``make_toy_patterns(..., num_classes=16)``.
+PATTERN16_CLASSES = ('background', ) + tuple(CLASSES16_FAMILIES)
+# Foreground classes -> (class names with background, palette, families).
+CLASS_SETS = {
+    8: (PATTERN_CLASSES, PATTERN_PALETTE, BENCHMARK_FAMILIES),
+    16: (PATTERN16_CLASSES, PATTERN16_PALETTE, CLASSES16_FAMILIES),
+}
 PERIOD = (4.0, 8.0)  # px
 # Version 2: eight classes (rings and crosshatch, which the supervised arm
 # could not tell from stripes and checker, left out), larger objects, one
@@ -68,6 +85,14 @@ class ToyPatternsDataset(BaseSegDataset):
     def __init__(self, **kwargs) -> None:
         super().__init__(
             img_suffix='.jpg', seg_map_suffix='.png', **kwargs)
+
+
+@DATASETS.register_module()
+class ToyPatterns16Dataset(ToyPatternsDataset):
+    """The sixteen-class variant written by ``make_toy_patterns(...,
+    num_classes=16)``: the benchmark's eight classes (same labels) and
+    eight more."""
+    METAINFO = dict(classes=PATTERN16_CLASSES, palette=PATTERN16_PALETTE)
 
 
 def patterned_surface(rng: np.random.Generator, cls: int, h: int, w: int,
@@ -96,7 +121,8 @@ def draw_pattern_scene(rng: np.random.Generator,
                        families: Optional[Dict[str, Callable]] = None
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """One BGR uint8 image and its label map (0 background, 1-8 the
-    classes of ``PATTERN_CLASSES``, 255 on boundaries). The keyword
+    classes of ``PATTERN_CLASSES``, or 1-16 with ``families``
+    ``CLASSES16_FAMILIES``; 255 on boundaries). The keyword
     arguments draw variants for probes (``families``: other classes, in
     label order)."""
     h, w = size
@@ -123,28 +149,43 @@ def make_toy_patterns(root: str,
                       denominators: Sequence[int] = (2, 4, 8, 16),
                       split_seeds: Sequence[int] = tuple(range(10)),
                       seed: int = 0,
+                      num_classes: int = 8,
                       **draw_kwargs) -> str:
     """Write the patterns set under ``root``; same arguments, same bytes.
     Arguments and layout as :func:`make_toy_scenes`'s, plus
     ``toy_patterns.json`` (:data:`SET_VERSION` and the arguments), which
     :func:`check_toy_patterns` reads. ``draw_kwargs`` go to
     :func:`draw_pattern_scene` (variants for probes, e.g. ``radius=(6,
-    18)``; the benchmark refuses such a set).
+    18)``; the benchmark refuses such a set). ``num_classes`` 16 writes
+    the variant with eight more classes (:data:`CLASS_SETS`), recorded in
+    the stamp; 8 is the benchmark.
 
     Returns:
         str: ``root``.
     """
-    def draw(rng, size):
-        return draw_pattern_scene(rng, size, **draw_kwargs)
+    if num_classes not in CLASS_SETS:
+        raise ValueError(f'num_classes must be one of {sorted(CLASS_SETS)} '
+                         f'(foreground classes), got {num_classes}')
+    if num_classes != 8 and 'families' in draw_kwargs:
+        raise ValueError('give num_classes or families, not both')
+    _, palette, families = CLASS_SETS[num_classes]
+    kwargs = dict(draw_kwargs)
+    if num_classes != 8:
+        kwargs['families'] = families
 
-    write_generated_set(root, draw, PATTERN_PALETTE, num_train, num_val,
+    def draw(rng, size):
+        return draw_pattern_scene(rng, size, **kwargs)
+
+    write_generated_set(root, draw, palette, num_train, num_val,
                         size, denominators, split_seeds, seed,
                         'make_toy_patterns')
+    stamp = dict(version=SET_VERSION, num_train=num_train, num_val=num_val,
+                 size=list(size), seed=seed,
+                 draw={k: _jsonable(v) for k, v in draw_kwargs.items()})
+    if num_classes != 8:  # the benchmark's stamp as before
+        stamp['num_classes'] = num_classes
     with open(osp.join(root, STAMP), 'w') as f:
-        json.dump(dict(version=SET_VERSION, num_train=num_train,
-                       num_val=num_val, size=list(size), seed=seed,
-                       draw={k: _jsonable(v)
-                             for k, v in draw_kwargs.items()}), f)
+        json.dump(stamp, f)
     return root
 
 
@@ -154,10 +195,11 @@ def _jsonable(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def check_toy_patterns(root: str) -> dict:
+def check_toy_patterns(root: str, num_classes: int = 8) -> dict:
     """The stamp of the patterns set at ``root``; raises if the set was
     written by another version of :func:`make_toy_patterns` (other
-    classes or drawing), whose runs would not compare with this one's.
+    classes or drawing), whose runs would not compare with this one's, or
+    has another number of foreground classes than ``num_classes``.
 
     Raises:
         ValueError: Naming ``root`` and what to do.
@@ -177,5 +219,11 @@ def check_toy_patterns(root: str) -> dict:
         raise ValueError(
             f"{root}: a variant of the toy patterns set (drawn with "
             f"{stamp['draw']}), not the benchmark's; use another "
+            '--data-root')
+    have = stamp.get('num_classes', 8)
+    if have != num_classes:
+        raise ValueError(
+            f'{root}: toy patterns set with {have} foreground classes, the '
+            f'run asks for {num_classes} (--classes); use another '
             '--data-root')
     return stamp
