@@ -71,6 +71,8 @@ Examples:
         --lr 0.2 --num-train 60000 --device cpu --resume
     python tools/benchmark.py regime --backbone-width 8 --checkpoint \
         checkpoints/toy_patterns_backbone_w8.pth --jobs 2
+    # the classes axis: the set with sixteen classes (data/toy_patterns16)
+    python tools/benchmark.py regime --classes 16 --jobs 2
 """
 import argparse
 import json
