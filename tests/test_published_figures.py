@@ -103,21 +103,38 @@ def test_arms_main_rows_runs_agree_on_machine_and_data_where_recorded():
         assert len(seen) <= 1, (n, seen)
 
 
-# The width study: the arms at backbone width 8 beside its own regime
-# check, from the committed records, with the shipped half-wide backbone.
-WIDTH = 'arms-toy-patterns-w8-cpu.json'
-WIDTH_RUNS = osp.join(FIGURES, 'arms-toy-patterns-w8-cpu-runs.jsonl')
-WIDTH_REGIME = 'regime-toy-patterns-w8-cpu.json'
-WIDTH_CKPT = osp.join(REPO, 'checkpoints', 'toy_patterns_backbone_w8.pth')
+# The width study: the arms at backbone widths 8 and 32, each beside its
+# own regime check, from the committed records, with the shipped backbone
+# of that width. ``reused``: the seeds whose supervised runs are the regime
+# check's (at width 32 its seeds 0-1 ran on a GPU lease and were trained
+# again on the arms' CPU).
+WIDTHS = {
+    8: dict(summary='arms-toy-patterns-w8-cpu.json',
+            runs=osp.join(FIGURES, 'arms-toy-patterns-w8-cpu-runs.jsonl'),
+            regime='regime-toy-patterns-w8-cpu.json',
+            ckpt=osp.join(REPO, 'checkpoints', 'toy_patterns_backbone_w8.pth'),
+            reused=[0, 1, 2, 3, 4]),
+    32: dict(summary='arms-toy-patterns-w32-cpu.json',
+             runs=osp.join(FIGURES, 'arms-toy-patterns-w32-cpu-runs.jsonl'),
+             regime='regime-toy-patterns-w32-h200-cpu.json',
+             ckpt=osp.join(REPO, 'checkpoints',
+                           'toy_patterns_backbone_w32.pth'),
+             reused=[2, 3, 4]),
+}
 
 
-@pytest.mark.parametrize('row', _load(WIDTH)['rows'],
-                         ids=lambda r: f"1-{r['denominator']}")
-def test_width_rows_recompute_and_summarise_from_their_runs(row):
+@pytest.mark.parametrize(
+    'width,row',
+    [(w, r) for w, d in WIDTHS.items() for r in _load(d['summary'])['rows']],
+    ids=lambda x: f'1-{x["denominator"]}' if isinstance(x, dict) else
+    f'w{x}')
+def test_width_rows_recompute_and_summarise_from_their_runs(width, row):
     test_arms_row_recomputes_from_its_per_seed_values(row)
-    summary = _load(WIDTH)
-    assert summary['backbone_width'] == 8 and 'source' not in row
-    runs = read_runs(WIDTH_RUNS)
+    study = WIDTHS[width]
+    summary = _load(study['summary'])
+    assert summary['backbone_width'] == width and 'source' not in row
+    assert summary['seeds'] == [0, 1, 2, 3, 4]
+    runs = read_runs(study['runs'])
     n = row['denominator']
     again, = arms.summarise_arms(runs, list(row['arms']), [n],
                                  summary['seeds'])
@@ -127,21 +144,35 @@ def test_width_rows_recompute_and_summarise_from_their_runs(row):
         assert again['vs_supervised'][arm]['same_init'] == d['same_init']
     used = [runs[arms.run_key(a, n, s)] for a, v in row['arms'].items()
             for s in v['seeds']]
-    # Every run is half wide, from the shipped checkpoint, on one machine
-    # and one set.
-    sha = _read_sha(WIDTH_CKPT)
+    # Every run has the study's width, is from the shipped checkpoint, and
+    # ran on one machine and one set.
+    sha = _read_sha(study['ckpt'])
     for run in used:
         opts = run['cfg_options']
-        assert 8 in (opts.get('model.backbone.base_channels'),
-                     opts.get('model.segmentor.backbone.base_channels'))
+        assert width in (opts.get('model.backbone.base_channels'),
+                         opts.get('model.segmentor.backbone.base_channels'))
         assert run['checkpoint_sha256'] == sha
-    assert len({(json.dumps(r['machine'], sort_keys=True),
-                 r['data_digest']) for r in used}) == 1
-    # Its supervised arm is its regime check's (the runs reused).
-    regime = _load(WIDTH_REGIME)
-    assert regime['backbone_width'] == 8
-    assert row['arms']['supervised']['miou'] == \
-        regime['fractions'][str(n)]['miou']
+    assert len({(_machine(r), r['data_digest']) for r in used}) == 1
+    # Its supervised arm is its regime check's (the runs reused) where the
+    # study says so.
+    regime = _load(study['regime'])
+    assert regime['backbone_width'] == width
+    sup = dict(zip(row['arms']['supervised']['seeds'],
+                   row['arms']['supervised']['miou']))
+    reg = dict(zip(regime['seeds'], regime['fractions'][str(n)]['miou']))
+    assert [sup[s] for s in study['reused']] == \
+        [reg[s] for s in study['reused']]
+
+
+def _machine(run):
+    """A run's machine record; runs recorded before records named the GPU
+    (``machine.gpu``, '' on a CPU) ran on a CPU (a lease's records name
+    its CUDA build of torch)."""
+    machine = dict(run['machine'])
+    if 'gpu' not in machine:
+        assert '+cu' not in machine['torch'], machine
+        machine['gpu'] = ''
+    return json.dumps(machine, sort_keys=True)
 
 
 def _read_sha(path):
@@ -150,8 +181,8 @@ def _read_sha(path):
 
 
 @pytest.mark.parametrize('path', [
-    osp.join(REPO, 'checkpoints', 'toy_patterns_backbone.pth'), WIDTH_CKPT,
-    osp.join(REPO, 'checkpoints', 'toy_patterns_backbone_w32.pth')])
+    osp.join(REPO, 'checkpoints', 'toy_patterns_backbone.pth')] +
+    [d['ckpt'] for d in WIDTHS.values()])
 def test_shipped_backbones_match_their_checksums_and_widths(path):
     import torch
     from mmengine.config import Config
@@ -168,15 +199,18 @@ def test_shipped_backbones_match_their_checksums_and_widths(path):
     assert check_pretrained(MODELS.build(cfg.model)) == 1
 
 
-def test_width_summary_is_what_its_documented_command_prints(tmp_path):
+@pytest.mark.parametrize('width', sorted(WIDTHS))
+def test_width_summary_is_what_its_documented_command_prints(tmp_path,
+                                                             width):
     # The docs' `arms --no-train` command (no --seeds: the default 0-4)
     # summarises the committed runs into the committed rows.
+    study = WIDTHS[width]
     again = _summarise_again(tmp_path, [
-        'arms', '--no-train', '--backbone-width', '8', '--checkpoint',
-        WIDTH_CKPT, '--arms', 'supervised', 'pseudoseg', 'decoder',
-        '--fractions', '16', '8', '--iters', '4000', '--results', WIDTH_RUNS,
-        '--json'])
-    assert again['rows'] == _load(WIDTH)['rows']
+        'arms', '--no-train', '--backbone-width', str(width), '--checkpoint',
+        study['ckpt'], '--arms', 'supervised', 'pseudoseg', 'decoder',
+        '--fractions', '16', '8', '--iters', '4000', '--results',
+        study['runs'], '--json'])
+    assert again['rows'] == _load(study['summary'])['rows']
 
 
 def _summarise_again(tmp_path, argv):
@@ -194,7 +228,8 @@ def _summarise_again(tmp_path, argv):
 
 
 MECHANISM = [f'mechanism-toy-patterns-{w}1-{n}-cpu.json'
-             for w, ns in (('', (16, 8, 4, 2)), ('w8-', (16, 8)))
+             for w, ns in (('', (16, 8, 4, 2)), ('w8-', (16, 8)),
+                           ('w32-', (16, 8)))
              for n in ns]
 
 
@@ -235,7 +270,7 @@ def test_mechanism_per_class_recomputes_and_agrees_with_the_figures(name):
 # The width-32 regime check: seeds 0-1 on a GPU lease, 2-4 on the CPU.
 W32_REGIME = 'regime-toy-patterns-w32-h200-cpu.json'
 W32_REGIME_RUNS = osp.join(FIGURES, 'regime-toy-patterns-w32-runs.jsonl')
-W32_CKPT = osp.join(REPO, 'checkpoints', 'toy_patterns_backbone_w32.pth')
+W32_CKPT = WIDTHS[32]['ckpt']
 
 
 def test_w32_regime_is_what_its_documented_command_prints(tmp_path):
