@@ -24,6 +24,7 @@ supervised arm with its 95% t-interval, over the seeds both finished;
 :func:`goal` checks the issue's goal for PseudoSeg.
 """
 import os.path as osp
+import re
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from ..evaluation import mean_std, paired_interval
@@ -80,6 +81,15 @@ def config_width(name: str) -> int:
     return int(model.get('segmentor', model).backbone.base_channels)
 
 
+def _arm_cfg(name: str):
+    """Arm ``name``'s config with the arm's own options merged."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(arm_config(name))
+    if ARMS[name]['options']:
+        cfg.merge_from_dict(ARMS[name]['options'])
+    return cfg
+
+
 def width_options(name: str, width: Optional[int]) -> dict:
     """Config overrides that make arm ``name``'s backbone ``width``
     channels wide at its stem and first stage (``base_channels`` and
@@ -89,14 +99,11 @@ def width_options(name: str, width: Optional[int]) -> dict:
     each ``in_channels`` scales by ``width`` over the config's width. The
     heads' own widths stay the config's. ``width`` None or the config's:
     no overrides."""
-    from mmengine.config import Config
     if width is None:
         return {}
     if width < 1:
         raise ValueError(f'backbone width must be >= 1, got {width}')
-    cfg = Config.fromfile(arm_config(name))
-    if ARMS[name]['options']:
-        cfg.merge_from_dict(ARMS[name]['options'])
+    cfg = _arm_cfg(name)
     prefix = 'model.segmentor.' if 'segmentor' in cfg.model else 'model.'
     seg = cfg.model.get('segmentor', cfg.model)
     base = int(seg.backbone.base_channels)
@@ -134,46 +141,33 @@ def classes_options(name: str, num_classes: Optional[int]) -> dict:
     them and background, and every patterns dataset is that variant's
     class (its class names and palette). ``num_classes`` None or 8: no
     overrides."""
-    from mmengine.config import Config
-
-    from mmseg_pseudoseg.datasets.toy_patterns import CLASS_SETS
+    from mmseg_pseudoseg.datasets.toy_patterns import (CLASS_SETS,
+                                                       PATTERN_CLASSES)
+    from mmseg_pseudoseg.utils.config_checks import iter_dicts
     if num_classes in (None, 8):
         return {}
     if num_classes not in CLASS_SETS:
         raise ValueError(f'the toy patterns set has {sorted(CLASS_SETS)} '
                          f'foreground classes, not {num_classes}')
-    cfg = Config.fromfile(arm_config(name))
-    if ARMS[name]['options']:
-        cfg.merge_from_dict(ARMS[name]['options'])
+    cfg = _arm_cfg(name)
     dataset = f'ToyPatterns{num_classes}Dataset'
     opts = {}
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            items = node.items()
-        elif isinstance(node, (list, tuple)):
-            items = ((str(i), v) for i, v in enumerate(node))
-        else:
-            return
-        for key, value in items:
-            here = f'{path}.{key}' if path else key
-            if key == 'num_classes':
-                if value != 9:
-                    raise ValueError(
-                        f'{arm_config(name)}: {here} is {value}, not the '
-                        "eight-class set's 9; cannot tell what it counts")
-                opts[here] = num_classes + 1
-            elif key == 'type' and value == 'ToyPatternsDataset':
-                opts[here] = dataset
-            else:
-                walk(value, here)
-
     # What the runner builds; the other top-level keys are the bases'
     # variables, already resolved into these.
-    for key in ('model', 'train_dataloader', 'val_dataloader',
-                'test_dataloader', 'val_evaluator', 'test_evaluator',
-                'custom_hooks'):
-        walk(cfg.get(key), key)
+    for root in ('model', 'train_dataloader', 'val_dataloader',
+                 'test_dataloader', 'val_evaluator', 'test_evaluator',
+                 'custom_hooks'):
+        for key, node in iter_dicts(cfg.get(root), root):
+            path = re.sub(r'\[(\d+)\]', r'.\1', key)  # merge_from_dict's
+            if 'num_classes' in node:
+                if node['num_classes'] != len(PATTERN_CLASSES):
+                    raise ValueError(
+                        f"{arm_config(name)}: {path}.num_classes is "
+                        f"{node['num_classes']}, not the eight-class set's "
+                        f'{len(PATTERN_CLASSES)}; cannot tell what it counts')
+                opts[f'{path}.num_classes'] = num_classes + 1
+            if node.get('type') == 'ToyPatternsDataset':
+                opts[f'{path}.type'] = dataset
     return opts
 
 
