@@ -4,6 +4,7 @@ benchmark tool's ``--classes 16``: the set, its stamp and refusals, and
 every arm's class count and dataset following it."""
 import glob
 import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -127,6 +128,7 @@ def test_arms_and_regime_train_on_the_sixteen_class_set(tmp_path):
     jobs = arms.make_arm_jobs(['supervised', 'pseudoseg'], root, [2], [0],
                               1, str(tmp_path / 'work'), CKPT, 'sha',
                               num_classes=16)
+    runs = []
     for job in jobs:
         assert job['cfg_options']['model.decode_head.num_classes' if
                                   job['kind'] == 'supervised' else
@@ -134,6 +136,40 @@ def test_arms_and_regime_train_on_the_sixteen_class_set(tmp_path):
                                   ] == 17
         run = train_one(job)
         assert 0 <= run['miou'] <= 100, job['kind']
+        runs.append(run)
+    # The mechanism scores the PseudoSeg run's pseudo labels per class on
+    # its own unlabeled images: it builds the model and the set from the
+    # run's options (an eight-class model could not load the checkpoint),
+    # so all sixteen classes, in the set's order, are in its table.
+    results = tmp_path / 'runs.jsonl'
+    results.write_text(''.join(json.dumps(r) + '\n' for r in runs))
+    tool = _load_tool()
+    mech = ['mechanism', '--results', str(results), '--arms', 'pseudoseg',
+            '--max-images', '2', '--figures', str(tmp_path / 'fig.jsonl'),
+            '--json']
+    tool.main(mech + [str(tmp_path / 'mech.json')])
+    row, = json.loads((tmp_path / 'mech.json').read_text())
+    from mmseg_pseudoseg.datasets.toy_patterns import PATTERN16_CLASSES
+    assert row['per_class']['classes'] == list(PATTERN16_CLASSES[1:])
+    assert len(row['per_class']['fused_minus_decoder']) == 16
+    # Its figures were kept (--figures): summarised again without the
+    # checkpoint (a later session's), they give the same summary; figures
+    # kept for another run of the key, or another image count, are refused.
+    os.remove(runs[1]['checkpoint'])
+    tool.main(mech + [str(tmp_path / 'again.json')])
+    assert (tmp_path / 'again.json').read_text() == \
+        (tmp_path / 'mech.json').read_text()
+    with pytest.raises(SystemExit, match='checkpoints it names do not'):
+        tool.main(mech[:-3] + ['--json', str(tmp_path / 'x.json')])
+    with pytest.raises(SystemExit, match=r'another run or image count '
+                       r'\(max_images differ\)'):
+        tool.main(mech[:5] + ['--max-images', '3'] + mech[7:]
+                  + [str(tmp_path / 'x.json')])
+    runs[1]['miou'] += 1
+    results.write_text(''.join(json.dumps(r) + '\n' for r in runs))
+    with pytest.raises(SystemExit, match=r'fig.jsonl: the figures of '
+                       r'pseudoseg/1-2/seed0 are of another run .*miou'):
+        tool.main(mech + [str(tmp_path / 'x.json')])
     plain = dict(jobs[0], cfg_options={
         k: v for k, v in jobs[0]['cfg_options'].items()
         if 'num_classes' not in k and not k.endswith('.type')},
@@ -152,7 +188,6 @@ def test_arms_and_regime_train_on_the_sixteen_class_set(tmp_path):
                          [0], 1, str(tmp_path / 'r'), num_classes=16)
     # The tool: a set of the other class count is refused before any run,
     # naming the folder and --classes.
-    tool = _load_tool()
     for argv in (['arms', '--arms', 'supervised', '--fractions', '2'],
                  ['regime']):
         with pytest.raises(SystemExit, match='data: toy patterns set with '

@@ -520,13 +520,38 @@ def bench_mechanism(args):
     if not runs:
         sys.exit(f'{args.results}: no run of --arms {args.arms} matches '
                  f'--fractions {args.fractions} --seeds {args.seeds}')
-    _refuse_missing_checkpoints(runs, args.results)
+    try:
+        recorded = mechanism.recorded_figures(args.figures, runs,
+                                              args.max_images) \
+            if args.figures else {}
+    except ValueError as err:
+        sys.exit(str(err))
+    _refuse_missing_checkpoints(
+        [r for r in runs if r['key'] not in recorded], args.results)
     init_default_scope('mmseg')
     MMLogger.get_current_instance().setLevel('WARNING')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     figures, per_class, classes = {}, {}, None
+
+    def add(run, names, run_figures, run_per_class):
+        nonlocal classes
+        if classes not in (None, names):
+            sys.exit(f"{args.results}: {run['key']} has classes {names}, "
+                     f'an earlier run {classes}; summarise them apart')
+        classes = names
+        key = (run['kind'], run['denominator'], run['seed'])
+        figures[key], per_class[key] = run_figures, run_per_class
+
+    for run in runs:
+        line = recorded.get(run['key'])
+        if line is not None:
+            add(run, line['classes'], line['figures'], line['per_class'])
+            print(f"{run['key']}: {line['images']} unlabeled images "
+                  f'(figures from {args.figures})', flush=True)
     start = time.perf_counter()
     for run in sorted(runs, key=lambda r: r['key']):
+        if run['key'] in recorded:
+            continue
         cfg = Config.fromfile(run['config'])
         # Every source is scored, also in a run that trained on one alone
         # (the decoder arm): the source it used is not set here.
@@ -544,7 +569,6 @@ def bench_mechanism(args):
         if classes not in (None, names):
             sys.exit(f"{args.results}: {run['key']} has classes {names}, "
                      f'an earlier run {classes}; summarise them apart')
-        classes = names
         torch.manual_seed(run['seed'])  # the same views for every arm
         np.random.seed(run['seed'])
         model = MODELS.build(cfg.model)
@@ -555,16 +579,25 @@ def bench_mechanism(args):
         result = pseudo_label_calibration(
             model, dataset, cfg.train_dataloader.batch_size, temps,
             max_images=args.max_images, device=device)
+        add(run, names,
+            mechanism.run_figures(result, model.temperature,
+                                  model.calibrate),
+            mechanism.run_per_class(result, model.temperature,
+                                    model.calibrate))
         key = (run['kind'], run['denominator'], run['seed'])
-        figures[key] = mechanism.run_figures(result, model.temperature,
-                                             model.calibrate)
-        per_class[key] = mechanism.run_per_class(result, model.temperature,
-                                                 model.calibrate)
+        if args.figures:  # kept as soon as scored
+            line = mechanism.figures_record(
+                run, args.max_images, result['images'], names,
+                figures[key], per_class[key])
+            with open(args.figures, 'a') as f:
+                f.write(json.dumps(line) + '\n')
         print(f"{run['key']}: {result['images']} unlabeled images",
               flush=True)
     rows = mechanism.summarise_mechanism(figures)
-    print(f'\n{len(runs)} checkpoints of {args.results}, each on its own '
-          'unlabeled images (labels known, never trained on), '
+    kept = (f' ({len(recorded)} of them from {args.figures})'
+            if recorded else '')
+    print(f'\n{len(runs)} checkpoints of {args.results}{kept}, each on its '
+          'own unlabeled images (labels known, never trained on), '
           f'{time.perf_counter() - start:.0f} s; mean +- std over seeds\n')
     print(mechanism.format_mechanism(rows))
     # The issue's goal compares fused and decoder labels per class.
@@ -931,6 +964,10 @@ def parse_args(argv=None):
                    help='only these seeds (default: all in the file)')
     p.add_argument('--max-images', type=int,
                    help='first images of each unlabeled set only')
+    p.add_argument('--figures',
+                   help='JSON lines of each run\'s figures: those of the '
+                   'same runs are taken from here instead of scoring their '
+                   'checkpoints again, the others are added as scored')
     p.add_argument('--json', help='write the summary as JSON here')
     p = sub.choices['pretrain']
     p.add_argument('--config', default=PATTERNS['supervised'],

@@ -12,7 +12,15 @@ precision and recall. Per class (:func:`run_per_class`): the IoU of the
 decoder's and the fused labels, fused minus decoder paired over seeds
 (the issue's goal compares them per class), and the classifier's recall
 and precision of that class.
+
+With ``--figures FILE`` each run's figures are also kept as one JSON line
+(:func:`figures_record`), and a later call takes those of the same run
+from there instead of scoring its checkpoint again
+(:func:`recorded_figures`): runs trained in several sessions or on
+several machines are summarised together without their checkpoints.
 """
+import json
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -64,6 +72,66 @@ def run_figures(result: dict, temperature: float,
         np.mean(labels['recall']))
     out['classifier: all image labels right'] = labels['exact']
     return out
+
+
+# What makes a recorded line the figures of a given run: its key and what
+# the run's record says of its outcome and initial weights, and how many of
+# its unlabeled images were scored.
+RUN_IDENTITY = ('key', 'miou', 'init_fingerprint', 'max_images')
+
+
+def figures_record(run: dict, max_images: Optional[int], images: int,
+                   classes: Sequence[str], figures: Dict[str, float],
+                   per_class: Dict[str, List[float]]) -> dict:
+    """One run's figures as a line of a ``--figures`` file: the run's
+    ``key``, ``kind``, ``denominator``, ``seed``, ``miou`` and
+    ``init_fingerprint`` (from its ``arms`` record), ``max_images``,
+    ``images`` scored, ``classes`` (foreground, in order),
+    :func:`run_figures` and :func:`run_per_class`."""
+    return dict({k: run.get(k) for k in ('key', 'kind', 'denominator',
+                                         'seed', 'miou',
+                                         'init_fingerprint')},
+                max_images=max_images, images=images, classes=list(classes),
+                figures=figures, per_class=per_class)
+
+
+def recorded_figures(path: str, runs: Sequence[dict],
+                     max_images: Optional[int]) -> Dict[str, dict]:
+    """The lines of the ``--figures`` file ``path`` that are the figures of
+    ``runs`` (run key -> line; empty if the file is missing).
+
+    A line of a run's key counts only if its run is the same one (the
+    record's ``miou`` and ``init_fingerprint``) scored on as many images
+    (``max_images``); one that is not is an error, naming the file and
+    the run, rather than a figure silently taken from another run.
+    """
+    if not osp.isfile(path):
+        return {}
+    lines = {}
+    with open(path) as f:
+        for number, text in enumerate(f, 1):
+            if not text.strip():
+                continue
+            try:
+                line = json.loads(text)
+                lines[line['key']] = line
+            except (ValueError, KeyError, TypeError) as err:
+                raise ValueError(f'{path}:{number}: not a figures line '
+                                 f'({err!r})') from None
+    found = {}
+    for run in runs:
+        line = lines.get(run['key'])
+        if line is None:
+            continue
+        want = dict(run, max_images=max_images)
+        differ = [k for k in RUN_IDENTITY if line.get(k) != want.get(k)]
+        if differ:
+            raise ValueError(
+                f"{path}: the figures of {run['key']} are of another run "
+                f"or image count ({', '.join(differ)} differ); give "
+                'another --figures file')
+        found[run['key']] = line
+    return found
 
 
 def _by_group(per_run: Dict[tuple, dict]) -> List[tuple]:
