@@ -264,11 +264,25 @@ def test_arms_cli_summarises_recorded_runs_and_refuses_an_old_set(
                                    root, [0, 1], 2, str(tmp_path / 'rw'))
     fingerprints = {
         s: {m: f'{m}{s}' for m in arms.PAIRED_MODULES} for s in (0, 1)}
+    from mmseg_pseudoseg.benchmarks.curve import machine_info
+    here = machine_info()
+    regime_runs = {job['key']: dict(
+        job, miou=30 + job['seed'] + (job['denominator'] != 16),
+        init_fingerprints=fingerprints[job['seed']], machine=here)
+        for job in regime_jobs}
     with open(tmp_path / 'regime.jsonl', 'w') as f:
-        for job in regime_jobs:
-            f.write(json.dumps(dict(
-                job, miou=30 + job['seed'] + (job['denominator'] != 16),
-                init_fingerprints=fingerprints[job['seed']])) + '\n')
+        f.writelines(json.dumps(r) + '\n' for r in regime_runs.values())
+    # Only runs made on the machine the other arms train on are taken (a
+    # pair by seed stays on one machine); a record from before records
+    # named the GPU is a CPU run's.
+    assert len(arms.supervised_from_regime(jobs, regime_runs, here)) == 2
+    other = dict(here, cpu_capability='elsewhere')
+    assert arms.supervised_from_regime(jobs, regime_runs, other) == []
+    if not here['gpu']:
+        old = {k: dict(r, machine={m: v for m, v in here.items()
+                                   if m != 'gpu'})
+               for k, r in regime_runs.items()}
+        assert len(arms.supervised_from_regime(jobs, old, here)) == 2
     with open(results, 'w') as f:
         for job in jobs:
             if job['kind'] == 'pseudoseg':

@@ -369,13 +369,20 @@ def bench_arms(args):
             sys.exit(f'--reuse-regime {args.reuse_regime}: no such file')
         done = curve_lib.read_runs(results_file)
         regime = curve_lib.read_runs(args.reuse_regime)
-        reused = [r for r in arms_lib.supervised_from_regime(jobs, regime)
-                  if r['key'] not in done]
+        # Only runs of this machine: each pair by seed stays on one.
+        here = curve_lib.machine_info()
+        same = arms_lib.supervised_from_regime(jobs, regime)
+        reused = [r for r in arms_lib.supervised_from_regime(
+            jobs, regime, machine=here) if r['key'] not in done]
         os.makedirs(osp.dirname(osp.abspath(results_file)), exist_ok=True)
         with open(results_file, 'a') as f:
             f.writelines(json.dumps(r) + '\n' for r in reused)
-        print(f'{len(reused)} supervised runs taken from {args.reuse_regime}',
-              flush=True)
+        elsewhere = len(same) - len(arms_lib.supervised_from_regime(
+            jobs, regime, machine=here))
+        print(f'{len(reused)} supervised runs taken from '
+              f'{args.reuse_regime}' + (
+                  f'; {elsewhere} of its runs were made on another machine '
+                  '(trained again here)' if elsewhere else ''), flush=True)
     _refuse_stale(jobs, results_file, args.checkpoint, sha)
     start = time.perf_counter()
     firsts = [] if args.no_train else arms_lib.initial_state_jobs(jobs)

@@ -285,11 +285,19 @@ def _fill_module_fingerprints(
 
 
 def supervised_from_regime(jobs: List[dict],
-                           regime_runs: Dict[str, dict]) -> List[dict]:
+                           regime_runs: Dict[str, dict],
+                           machine: Optional[dict] = None) -> List[dict]:
     """The regime check's pre-trained runs that are exactly this
     benchmark's supervised runs (same config, overrides, data, split,
     seed and iterations), recorded as such: the supervised arm need not
-    be trained twice."""
+    be trained twice.
+
+    With ``machine`` (:func:`curve.machine_info` of the machine the other
+    arms train on) only runs recorded on that machine are taken: a run
+    agrees to the digit with its rerun on one machine, not across
+    machines, so a pair by seed stays within one machine. A record from
+    before records named the GPU counts as a CPU run's.
+    """
     out = []
     for job in jobs:
         if job['kind'] != SUPERVISED:
@@ -298,7 +306,9 @@ def supervised_from_regime(jobs: List[dict],
             run_key('pretrained', job['denominator'], job['seed']))
         if run and all(run.get(k) == job.get(k)
                        for k in ('config', 'cfg_options', 'data_root',
-                                 'split_dir', 'iters')):
+                                 'split_dir', 'iters')) and (
+                machine is None or dict(
+                    dict(gpu=''), **(run.get('machine') or {})) == machine):
             out.append(dict(run, **job))
     return out
 
