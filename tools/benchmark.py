@@ -370,15 +370,14 @@ def bench_arms(args):
         done = curve_lib.read_runs(results_file)
         regime = curve_lib.read_runs(args.reuse_regime)
         # Only runs of this machine: each pair by seed stays on one.
-        here = curve_lib.machine_info()
-        same = arms_lib.supervised_from_regime(jobs, regime)
-        reused = [r for r in arms_lib.supervised_from_regime(
-            jobs, regime, machine=here) if r['key'] not in done]
+        here = arms_lib.supervised_from_regime(
+            jobs, regime, machine=curve_lib.machine_info())
+        elsewhere = len(arms_lib.supervised_from_regime(jobs, regime)) - \
+            len(here)
+        reused = [r for r in here if r['key'] not in done]
         os.makedirs(osp.dirname(osp.abspath(results_file)), exist_ok=True)
         with open(results_file, 'a') as f:
             f.writelines(json.dumps(r) + '\n' for r in reused)
-        elsewhere = len(same) - len(arms_lib.supervised_from_regime(
-            jobs, regime, machine=here))
         print(f'{len(reused)} supervised runs taken from '
               f'{args.reuse_regime}' + (
                   f'; {elsewhere} of its runs were made on another machine '
@@ -540,11 +539,14 @@ def bench_mechanism(args):
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     figures, per_class, classes = {}, {}, None
 
-    def add(run, names, run_figures, run_per_class):
-        nonlocal classes
+    def check_classes(run, names):
         if classes not in (None, names):
             sys.exit(f"{args.results}: {run['key']} has classes {names}, "
                      f'an earlier run {classes}; summarise them apart')
+
+    def add(run, names, run_figures, run_per_class):
+        nonlocal classes
+        check_classes(run, names)
         classes = names
         key = (run['kind'], run['denominator'], run['seed'])
         figures[key], per_class[key] = run_figures, run_per_class
@@ -573,9 +575,7 @@ def bench_mechanism(args):
                      'labels; the mechanism figures need them')
         dataset = DATASETS.build(unlabeled)
         names = list(dataset.metainfo['classes'][1:])
-        if classes not in (None, names):
-            sys.exit(f"{args.results}: {run['key']} has classes {names}, "
-                     f'an earlier run {classes}; summarise them apart')
+        check_classes(run, names)  # before the scoring
         torch.manual_seed(run['seed'])  # the same views for every arm
         np.random.seed(run['seed'])
         model = MODELS.build(cfg.model)
