@@ -334,3 +334,33 @@ def test_w32_regime_is_what_its_documented_command_prints(tmp_path, name):
             assert run['checkpoint_sha256'] == sha
         else:  # random init
             assert opts['model.backbone.init_cfg'] is None
+
+
+def test_sixteen_class_regime_runs_so_far_are_the_studys():
+    # The sixteen-class regime check's runs committed so far (seeds 0-3;
+    # seed 4 resumes from this file): all five runs of each seed, 32 wide,
+    # sixteen classes, from the shipped checkpoint (random init: none),
+    # each seed's runs on one machine and one set.
+    runs = read_runs(osp.join(FIGURES,
+                              'regime-toy-patterns16-w32-cpu-runs.jsonl'))
+    seeds = sorted({r['seed'] for r in runs.values()})
+    assert seeds == [0, 1, 2, 3]
+    assert len(runs) == 5 * len(seeds)
+    sha = _read_sha(W32_CKPT)
+    for seed in seeds:
+        mine = [r for r in runs.values() if r['seed'] == seed]
+        assert sorted((r['kind'], r['denominator']) for r in mine) == \
+            sorted([('pretrained', n) for n in (16, 8, 4, 2)] +
+                   [('random', 16)])
+        assert len({(_machine(r), r['data_digest']) for r in mine}) == 1
+        for run in mine:
+            opts = run['cfg_options']
+            assert opts['model.backbone.base_channels'] == 32
+            assert opts['model.decode_head.num_classes'] == 17
+            assert opts['val_dataloader.dataset.type'] == \
+                'ToyPatterns16Dataset'
+            assert run['iters'] == 4000
+            if run['kind'] == 'pretrained':
+                assert run['checkpoint_sha256'] == sha
+            else:
+                assert opts['model.backbone.init_cfg'] is None
