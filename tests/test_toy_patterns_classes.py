@@ -165,6 +165,12 @@ def test_arms_and_regime_train_on_the_sixteen_class_set(tmp_path):
                        r'\(max_images differ\)'):
         tool.main(mech[:5] + ['--max-images', '3'] + mech[7:]
                   + [str(tmp_path / 'x.json')])
+    with open(tmp_path / 'fig.jsonl', 'a') as f:  # a torn line
+        f.write('{"key": \n')
+    with pytest.raises(SystemExit, match=r'fig.jsonl:2: not a run record'):
+        tool.main(mech + [str(tmp_path / 'x.json')])
+    (tmp_path / 'fig.jsonl').write_text(
+        (tmp_path / 'fig.jsonl').read_text().splitlines(True)[0])
     runs[1]['miou'] += 1
     results.write_text(''.join(json.dumps(r) + '\n' for r in runs))
     with pytest.raises(SystemExit, match=r'fig.jsonl: the figures of '

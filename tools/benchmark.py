@@ -550,6 +550,7 @@ def bench_mechanism(args):
         classes = names
         key = (run['kind'], run['denominator'], run['seed'])
         figures[key], per_class[key] = run_figures, run_per_class
+        return key
 
     for run in runs:
         line = recorded.get(run['key'])
@@ -586,12 +587,11 @@ def bench_mechanism(args):
         result = pseudo_label_calibration(
             model, dataset, cfg.train_dataloader.batch_size, temps,
             max_images=args.max_images, device=device)
-        add(run, names,
-            mechanism.run_figures(result, model.temperature,
-                                  model.calibrate),
-            mechanism.run_per_class(result, model.temperature,
-                                    model.calibrate))
-        key = (run['kind'], run['denominator'], run['seed'])
+        key = add(run, names,
+                  mechanism.run_figures(result, model.temperature,
+                                        model.calibrate),
+                  mechanism.run_per_class(result, model.temperature,
+                                          model.calibrate))
         if args.figures:  # kept as soon as scored
             line = mechanism.figures_record(
                 run, args.max_images, result['images'], names,

@@ -272,11 +272,23 @@ def run_pool(jobs: List[dict], n_jobs: int) -> List[dict]:
 
 
 def read_runs(path: str) -> Dict[str, dict]:
-    """key -> run of a JSON lines results file (empty if missing)."""
+    """key -> run of a JSON lines results file (empty if missing; blank
+    lines skipped). A line that is not a record with a ``key`` is an
+    error naming the file and line."""
     if not osp.isfile(path):
         return {}
+    runs = {}
     with open(path) as f:
-        return {r['key']: r for r in map(json.loads, f) if r}
+        for number, text in enumerate(f, 1):
+            if not text.strip():
+                continue
+            try:
+                run = json.loads(text)
+                runs[run['key']] = run
+            except (ValueError, KeyError, TypeError) as err:
+                raise ValueError(f'{path}:{number}: not a run record '
+                                 f'({err!r})') from None
+    return runs
 
 
 def run_jobs(jobs: List[dict],

@@ -19,13 +19,12 @@ from there instead of scoring its checkpoint again
 (:func:`recorded_figures`): runs trained in several sessions or on
 several machines are summarised together without their checkpoints.
 """
-import json
-import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from ..evaluation import mean_std, paired_interval
+from .curve import read_runs
 
 # (row name, variant key as ``calibration`` writes it with the model's T).
 SOURCES = (
@@ -105,19 +104,7 @@ def recorded_figures(path: str, runs: Sequence[dict],
     (``max_images``); one that is not is an error, naming the file and
     the run, rather than a figure silently taken from another run.
     """
-    if not osp.isfile(path):
-        return {}
-    lines = {}
-    with open(path) as f:
-        for number, text in enumerate(f, 1):
-            if not text.strip():
-                continue
-            try:
-                line = json.loads(text)
-                lines[line['key']] = line
-            except (ValueError, KeyError, TypeError) as err:
-                raise ValueError(f'{path}:{number}: not a figures line '
-                                 f'({err!r})') from None
+    lines = read_runs(path)
     found = {}
     for run in runs:
         line = lines.get(run['key'])
