@@ -290,11 +290,15 @@ def test_mechanism_per_class_recomputes_and_agrees_with_the_figures(name):
 
 # The regime checks at width 32: eight classes (seeds 0-1 on a GPU lease,
 # 2-4 on the CPU; the lease's runs are told by their CUDA build of torch,
-# recorded before records named the GPU).
+# recorded before records named the GPU) and sixteen classes (on one AVX2
+# CPU).
 REGIMES = {
     'w32': dict(summary='regime-toy-patterns-w32-h200-cpu.json',
                 runs='regime-toy-patterns-w32-runs.jsonl', classes=8,
                 gpu_seeds=['0', '1']),
+    'c16-w32': dict(summary='regime-toy-patterns16-w32-cpu.json',
+                    runs='regime-toy-patterns16-w32-cpu-runs.jsonl',
+                    classes=16, gpu_seeds=[]),
 }
 W32_CKPT = WIDTHS[32]['ckpt']
 
@@ -302,9 +306,11 @@ W32_CKPT = WIDTHS[32]['ckpt']
 @pytest.mark.parametrize('name', sorted(REGIMES))
 def test_w32_regime_is_what_its_documented_command_prints(tmp_path, name):
     # The docs' `regime --no-train` command summarises the committed runs
-    # into the committed summary; every run is 32 wide, from the shipped
-    # checkpoint, on the study's set, and each seed's runs come from one
-    # machine (so every paired difference is within one machine).
+    # into the committed summary; each seed has its five runs (1/16 .. 1/2
+    # and random init at 1/16), 32 wide, with the study's classes and
+    # schedule, from the shipped checkpoint, on the study's set, and each
+    # seed's runs come from one machine (so every paired difference is
+    # within one machine).
     study = REGIMES[name]
     runs_file = osp.join(FIGURES, study['runs'])
     again = _summarise_again(tmp_path, [
@@ -325,42 +331,53 @@ def test_w32_regime_is_what_its_documented_command_prints(tmp_path, name):
     runs = read_runs(runs_file)
     assert len(runs) == 25
     sha = _read_sha(W32_CKPT)
+    dataset = 'ToyPatternsDataset' if study['classes'] == 8 else \
+        f'ToyPatterns{study["classes"]}Dataset'
+    for seed in summary['seeds']:
+        mine = [r for r in runs.values() if r['seed'] == seed]
+        assert sorted((r['kind'], r['denominator']) for r in mine) == \
+            sorted([('pretrained', n) for n in (16, 8, 4, 2)] +
+                   [('random', 16)])
     for run in runs.values():
         opts = run['cfg_options']
         assert opts['model.backbone.base_channels'] == 32
         assert opts.get('model.decode_head.num_classes', 9) == \
             study['classes'] + 1
+        assert opts.get('val_dataloader.dataset.type',
+                        'ToyPatternsDataset') == dataset
+        assert run['iters'] == 4000
         if run['kind'] == 'pretrained':
             assert run['checkpoint_sha256'] == sha
         else:  # random init
             assert opts['model.backbone.init_cfg'] is None
 
 
-def test_sixteen_class_regime_runs_so_far_are_the_studys():
-    # The sixteen-class regime check's runs committed so far (seeds 0-3;
-    # seed 4 resumes from this file): all five runs of each seed, 32 wide,
-    # sixteen classes, from the shipped checkpoint (random init: none),
-    # each seed's runs on one machine and one set.
+def test_sixteen_class_arms_runs_so_far_are_the_studys():
+    # The sixteen-class arms' runs committed so far (the study resumes from
+    # this file): every run has its arm's overrides at width 32 and sixteen
+    # classes, 4,000 iterations, the shipped checkpoint; the supervised
+    # runs are the regime check's; each semi-supervised run starts from its
+    # supervised pair's weights, on its machine and set.
     runs = read_runs(osp.join(FIGURES,
-                              'regime-toy-patterns16-w32-cpu-runs.jsonl'))
-    seeds = sorted({r['seed'] for r in runs.values()})
-    assert seeds == [0, 1, 2, 3]
-    assert len(runs) == 5 * len(seeds)
+                              'arms-toy-patterns16-w32-cpu-runs.jsonl'))
+    regime = read_runs(osp.join(FIGURES, REGIMES['c16-w32']['runs']))
     sha = _read_sha(W32_CKPT)
-    for seed in seeds:
-        mine = [r for r in runs.values() if r['seed'] == seed]
-        assert sorted((r['kind'], r['denominator']) for r in mine) == \
-            sorted([('pretrained', n) for n in (16, 8, 4, 2)] +
-                   [('random', 16)])
-        assert len({(_machine(r), r['data_digest']) for r in mine}) == 1
-        for run in mine:
-            opts = run['cfg_options']
-            assert opts['model.backbone.base_channels'] == 32
-            assert opts['model.decode_head.num_classes'] == 17
-            assert opts['val_dataloader.dataset.type'] == \
-                'ToyPatterns16Dataset'
-            assert run['iters'] == 4000
-            if run['kind'] == 'pretrained':
-                assert run['checkpoint_sha256'] == sha
-            else:
-                assert opts['model.backbone.init_cfg'] is None
+    assert {r['kind'] for r in runs.values()} <= {'supervised', 'pseudoseg',
+                                                  'decoder'}
+    for run in runs.values():
+        kind, n, seed = run['kind'], run['denominator'], run['seed']
+        assert n in (16, 8) and seed in range(5) and run['iters'] == 4000
+        assert run['checkpoint_sha256'] == sha
+        want = dict(arms.ARMS[kind]['options'] or {},
+                    **arms.width_options(kind, 32),
+                    **arms.classes_options(kind, 16))
+        opts = {k: v for k, v in run['cfg_options'].items()
+                if not k.endswith('init_cfg.checkpoint')}
+        assert opts == want, run['key']
+        sup = runs[arms.run_key('supervised', n, seed)]
+        assert sup['miou'] == \
+            regime[arms.run_key('pretrained', n, seed)]['miou']
+        if kind != 'supervised':
+            assert arms._same_init(run, sup), run['key']
+            assert (_machine(run), run['data_digest']) == \
+                (_machine(sup), sup['data_digest'])
