@@ -76,6 +76,7 @@ Examples:
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import statistics
@@ -113,10 +114,24 @@ PATTERNS = dict(
 VOC = osp.join(REPO, 'configs/pseudoseg/voc_1-8.py')
 
 
+def _finite_or_null(obj):
+    """``obj`` with every NaN or infinite float as None (JSON's null): the
+    mechanism's per-class interval of one seed is NaN, which is not JSON
+    (strict readers refuse the file)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_null(v) for v in obj]
+    return obj
+
+
 def _load_json(path, result):
     if path:
         with open(path, 'w') as f:
-            json.dump(result, f, indent=1, default=str)
+            json.dump(_finite_or_null(result), f, indent=1, default=str,
+                      allow_nan=False)
 
 
 def _ensure_scenes(root, fractions=(), seeds=()):
