@@ -381,3 +381,16 @@ def test_sixteen_class_arms_runs_so_far_are_the_studys():
             assert arms._same_init(run, sup), run['key']
             assert (_machine(run), run['data_digest']) == \
                 (_machine(sup), sup['data_digest'])
+    # The mechanism figures kept for them are of these very runs, on all
+    # their unlabeled images, with the sixteen classes (the docs' mechanism
+    # table is summarised from them without the checkpoints).
+    from mmseg_pseudoseg.benchmarks.mechanism import recorded_figures
+    from mmseg_pseudoseg.datasets.toy_patterns import PATTERN16_CLASSES
+    figures_file = osp.join(FIGURES,
+                            'mechanism-toy-patterns16-w32-figures.jsonl')
+    semi = [r for r in runs.values() if r['kind'] != 'supervised']
+    kept = recorded_figures(figures_file, semi, None)
+    assert set(kept) == set(read_runs(figures_file))  # none of other runs
+    assert len(kept) >= 2
+    for line in kept.values():
+        assert line['classes'] == list(PATTERN16_CLASSES[1:])
