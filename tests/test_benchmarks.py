@@ -203,8 +203,9 @@ def test_curve_then_calibration_cli(tmp_path, capsys, monkeypatch):
     assert len(per_seed) == 1 and len(per_seed[0]) == 2
     assert row['figures']['classifier: recall (mean over classes)'][
         'mean'] == pytest.approx(np.mean(per_seed[0]))
-    # one seed: the difference per class with no interval
-    assert all(math.isnan(d['half_width'])
+    # one seed: the difference per class with no interval (null in the
+    # JSON: NaN is not JSON)
+    assert all(d['half_width'] is None and d['low'] is None
                for d in cls['fused_minus_decoder'])
     # A control on a copy of the results: another supervised config and an
     # override retrain the supervised run only, and its record says how.
