@@ -7,6 +7,7 @@ every mean, spread, paired difference and interval recomputes from the
 per-seed values, the supervised arm is the regime check's where a row says
 so, and the rows made from recorded runs summarise from those records."""
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -394,3 +395,26 @@ def test_sixteen_class_arms_runs_so_far_are_the_studys():
     assert len(kept) >= 2
     for line in kept.values():
         assert line['classes'] == list(PATTERN16_CLASSES[1:])
+
+
+def _refuse_constant(name):
+    raise ValueError(f'{name} is not JSON')
+
+
+@pytest.mark.parametrize('name', sorted(
+    n for n in os.listdir(FIGURES)
+    if n.endswith(('.json', '.jsonl'))))
+def test_published_files_are_strict_json(name):
+    # Strict readers (JavaScript, jq, most non-Python parsers) refuse NaN
+    # and Infinity; Python's json writes them unless told not to. Every
+    # summary and every run or figures record published here must parse
+    # without them, line by line for JSON lines.
+    with open(osp.join(FIGURES, name)) as f:
+        text = f.read()
+    docs = text.splitlines() if name.endswith('.jsonl') else [text]
+    for number, doc in enumerate(docs, 1):
+        if doc.strip():
+            try:
+                json.loads(doc, parse_constant=_refuse_constant)
+            except ValueError as err:
+                raise AssertionError(f'{name}:{number}: {err}') from None
